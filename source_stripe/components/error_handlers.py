@@ -1,0 +1,70 @@
+"""Stripe-specific error handling on top of the CDK's DefaultErrorHandler."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Optional, Union
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+
+from source_stripe.components.response_body import json_body
+
+logger = logging.getLogger("airbyte")
+
+SUCCESS = ErrorResolution(response_action=ResponseAction.SUCCESS)
+UNREADABLE_BODY = ErrorResolution(
+    response_action=ResponseAction.RETRY,
+    failure_type=FailureType.transient_error,
+    error_message="Stripe sent a response body that is not JSON (truncated or garbled); retrying.",
+)
+STRIPE_SAYS_RETRY = ErrorResolution(
+    response_action=ResponseAction.RETRY,
+    failure_type=FailureType.transient_error,
+    error_message="Stripe asked for a retry (Stripe-Should-Retry: true).",
+)
+
+
+@dataclass
+class StripeErrorHandler(DefaultErrorHandler):
+    """The manifest's `response_filters`, plus three things YAML cannot say:
+
+    - a 200 whose body is not JSON (a truncated or garbled response) is retried, not a failed sync; the parsed body
+      is cached for the paginator and the extractor, so a page is parsed once;
+    - `Stripe-Should-Retry: true|false` (https://docs.stripe.com/error-low-level#idempotency) overrides the status
+      code: `true` retries, `false` stops retrying a 5xx;
+    - an IGNOREd response (a product not enabled, a deleted parent) is logged as a WARN, not an INFO.
+
+        error_handler:
+          type: CustomErrorHandler
+          class_name: source_stripe.components.error_handlers.StripeErrorHandler
+          response_filters: [...]
+    """
+
+    def interpret_response(
+        self, response_or_exception: Optional[Union[requests.Response, Exception]]
+    ) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response):
+            response = response_or_exception
+            if response.status_code == 200:
+                try:
+                    json_body(response)
+                except ValueError:
+                    return UNREADABLE_BODY
+                return SUCCESS
+            should_retry = response.headers.get("Stripe-Should-Retry")
+            if should_retry == "true":
+                return STRIPE_SAYS_RETRY
+            if should_retry == "false" and response.status_code >= 500:
+                return ErrorResolution(
+                    response_action=ResponseAction.FAIL,
+                    failure_type=FailureType.system_error,
+                    error_message=f"Stripe answered HTTP {response.status_code} and asked not to retry (Stripe-Should-Retry: false).",
+                )
+        resolution = super().interpret_response(response_or_exception)
+        if resolution.response_action == ResponseAction.IGNORE and resolution.error_message:
+            logger.warning(resolution.error_message)
+        return resolution

@@ -1,0 +1,46 @@
+"""One direct request for `check`: tells a bad key, a missing permission and an unreachable host apart, fast."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+import requests
+
+from source_stripe.config import access_token
+
+PROBE_PATH = "/v1/events"
+PROBE_TIMEOUT_SECONDS = 15
+
+
+def stripe_headers(config: Mapping[str, Any]) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {access_token(config)}"}
+    if config.get("account_id"):
+        headers["Stripe-Account"] = str(config["account_id"])
+    if config.get("api_version"):
+        headers["Stripe-Version"] = str(config["api_version"])
+    return headers
+
+
+def probe_connection(config: Mapping[str, Any], session: Optional[requests.Session] = None) -> Optional[str]:
+    """Returns None when Stripe accepts the key, else a message for the user (never containing the key)."""
+    base = (config.get("api_base_url") or "https://api.stripe.com").rstrip("/")
+    http = session or requests.Session()
+    try:
+        response = http.get(
+            base + PROBE_PATH, params={"limit": 1}, headers=stripe_headers(config), timeout=PROBE_TIMEOUT_SECONDS
+        )
+    except requests.RequestException as error:
+        return f"Cannot reach the Stripe API at {base}: {type(error).__name__}. Check api_base_url and the network."
+    if response.status_code == 401:
+        return (
+            "Stripe rejected the API key (HTTP 401 Unauthorized). Check that credentials.access_token is a valid, "
+            "unrevoked secret (sk_) or restricted (rk_) key."
+        )
+    if response.status_code == 403:
+        return (
+            "Stripe accepted the key but refused to list events (HTTP 403). Restricted keys need read access to "
+            "Events and to every selected stream; if account_id is set, the key must have access to that account."
+        )
+    if response.status_code >= 400 and response.status_code != 429:
+        return f"Stripe answered HTTP {response.status_code} to {PROBE_PATH}; check api_base_url and account_id."
+    return None

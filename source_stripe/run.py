@@ -1,0 +1,131 @@
+"""Entry point: `source-stripe <spec|check|discover|read> …` and `python main.py …`.
+
+Besides launching the CDK it guarantees three things users rely on:
+- a bad config or argument gets one clear message (an Airbyte TRACE error on stdout, a line on stderr) and exit 1,
+  never a traceback wall;
+- no Stripe key appears in any output, not even the masked copies (`sk_test_****abcd`) Stripe puts in its errors;
+- a failed sync exits non-zero.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import List, Optional
+
+import orjson
+
+from source_stripe.redaction import install_output_redaction
+
+COMMANDS_WITH_CONFIG = ("check", "discover", "read")
+
+
+def _trace_error(message: str) -> str:
+    trace = {
+        "type": "TRACE",
+        "trace": {
+            "type": "ERROR",
+            "emitted_at": int(time.time() * 1000),
+            "error": {"message": message, "failure_type": "config_error"},
+        },
+    }
+    return orjson.dumps(trace).decode()
+
+
+def _connection_failed(message: str) -> str:
+    return orjson.dumps({"type": "CONNECTION_STATUS", "connectionStatus": {"status": "FAILED", "message": message}}).decode()
+
+
+def _option(args: List[str], name: str) -> Optional[str]:
+    for index, arg in enumerate(args):
+        if arg == name and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _fail(command: str, message: str) -> int:
+    print(_connection_failed(message) if command == "check" else _trace_error(message), flush=True)
+    print(f"source-stripe: {message}", file=sys.stderr, flush=True)
+    return 0 if command == "check" else 1
+
+
+def _load_inputs(command: str, args: List[str]):
+    """Reads and validates config, catalog and state before the CDK sees them. Raises InputError."""
+    from source_stripe.config import ConfigError, normalize_config, validate_config
+    from source_stripe.inputs import InputError, read_json_file
+
+    config_path = _option(args, "--config")
+    if not config_path:
+        raise InputError(f"'{command}' needs --config <path to a JSON config file>")
+    config = normalize_config(read_json_file(config_path, "config"))
+    if command != "check":  # check reports config problems as a FAILED connection status instead
+        try:
+            validate_config(config)
+        except ConfigError as error:
+            raise InputError(str(error)) from None
+    catalog = state = None
+    if command == "read":
+        catalog_path = _option(args, "--catalog")
+        if not catalog_path:
+            raise InputError("'read' needs --catalog <path to a configured catalog JSON file>")
+        catalog = read_json_file(catalog_path, "catalog")
+        state_path = _option(args, "--state")
+        state = read_json_file(state_path, "state") if state_path else None
+    return config, catalog, state
+
+
+def run(args: Optional[List[str]] = None) -> int:
+    install_output_redaction()
+    args = list(sys.argv[1:] if args is None else args)
+    command = args[0] if args else ""
+    if command not in ("spec",) + COMMANDS_WITH_CONFIG:
+        print(
+            "usage: source-stripe {spec|check|discover|read} [--config CONFIG] [--catalog CATALOG] [--state STATE]",
+            file=sys.stderr,
+        )
+        return 2
+
+    from airbyte_cdk.entrypoint import launch
+    from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
+
+    from source_stripe.inputs import InputError, parse_state
+    from source_stripe.source import SourceStripe
+
+    try:
+        config, catalog, state = _load_inputs(command, args) if command != "spec" else (None, None, None)
+        source = SourceStripe(
+            catalog=ConfiguredAirbyteCatalogSerializer.load(catalog) if catalog else None,
+            config=config,
+            state=parse_state(state) if state is not None else None,
+        )
+    except InputError as error:
+        return _fail(command, str(error))
+    except Exception as error:  # a malformed catalog or state the CDK's models reject
+        return _fail(command, f"Invalid input: {type(error).__name__}: {str(error).splitlines()[0][:300]}")
+
+    try:
+        launch(source, args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        # Stream-level errors were emitted as TRACE messages during the sync; emit the final one, then one line on
+        # stderr. No Python traceback is printed.
+        from airbyte_cdk.models import AirbyteMessageSerializer
+        from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+        traced = error if isinstance(error, AirbyteTracedException) else AirbyteTracedException.from_exception(error)
+        print(orjson.dumps(AirbyteMessageSerializer.dump(traced.as_sanitized_airbyte_message())).decode(), flush=True)
+        message = traced.message or str(error).splitlines()[0]
+        print(f"source-stripe: sync failed: {message}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()
