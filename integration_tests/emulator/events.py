@@ -1,0 +1,119 @@
+"""Which events Stripe sends when an object is created, updated or deleted.
+
+One entry per resource.  `None` means Stripe sends no event for that action.
+`status` maps the object's status after an update to a more specific event type.
+Children that have no events of their own name the ancestor whose update event
+is sent instead (`via`) and that event's type (`parent_event`).
+"""
+from __future__ import annotations
+
+API_VERSION = "2025-09-30.clover"
+
+
+def _crud(name, delete=True):
+    return {"create": f"{name}.created", "update": f"{name}.updated",
+            "delete": f"{name}.deleted" if delete else None}
+
+
+EVENT_TYPES: dict[str, dict] = {
+    "charges": {"create": "charge.succeeded", "update": "charge.updated", "delete": None,
+                "status": {"failed": "charge.failed", "pending": "charge.pending"}},
+    "customers": _crud("customer"),
+    "invoices": _crud("invoice") | {"status": {"paid": "invoice.paid", "void": "invoice.voided",
+                                               "open": "invoice.finalized",
+                                               "uncollectible": "invoice.marked_uncollectible"}},
+    "invoice_items": {"create": "invoiceitem.created", "update": None, "delete": "invoiceitem.deleted",
+                      "update_parent": ("invoice", "invoices", "invoice.updated")},
+    "subscriptions": _crud("customer.subscription"),
+    "subscription_schedule": {"create": "subscription_schedule.created", "update": "subscription_schedule.updated",
+                              "delete": "subscription_schedule.canceled",
+                              "status": {"released": "subscription_schedule.released",
+                                         "completed": "subscription_schedule.completed"}},
+    "coupons": _crud("coupon"), "plans": _crud("plan"), "prices": _crud("price"), "products": _crud("product"),
+    "promotion_codes": _crud("promotion_code", delete=False),
+    "tax_rates": _crud("tax_rate", delete=False),
+    "payment_links": _crud("payment_link", delete=False),
+    "cards": _crud("issuing_card", delete=False),
+    "cardholders": _crud("issuing_cardholder", delete=False),
+    "authorizations": _crud("issuing_authorization", delete=False),
+    "transactions": _crud("issuing_transaction", delete=False),
+    "early_fraud_warnings": _crud("radar.early_fraud_warning", delete=False),
+    "payment_intents": {"create": "payment_intent.created", "update": "payment_intent.processing", "delete": None,
+                        "status": {"succeeded": "payment_intent.succeeded", "canceled": "payment_intent.canceled",
+                                   "processing": "payment_intent.processing",
+                                   "requires_action": "payment_intent.requires_action",
+                                   "requires_capture": "payment_intent.amount_capturable_updated",
+                                   "requires_payment_method": "payment_intent.payment_failed"}},
+    "setup_intents": {"create": "setup_intent.created", "update": "setup_intent.succeeded", "delete": None,
+                      "status": {"canceled": "setup_intent.canceled",
+                                 "requires_action": "setup_intent.requires_action",
+                                 "requires_payment_method": "setup_intent.setup_failed"}},
+    "checkout_sessions": {"create": None, "update": "checkout.session.completed", "delete": None,
+                          "status": {"expired": "checkout.session.expired"}},
+    "credit_notes": {"create": "credit_note.created", "update": "credit_note.updated", "delete": "credit_note.voided"},
+    "disputes": {"create": "charge.dispute.created", "update": "charge.dispute.updated", "delete": None,
+                 "status": {"won": "charge.dispute.closed", "lost": "charge.dispute.closed"}},
+    "payouts": {"create": "payout.created", "update": "payout.updated", "delete": "payout.canceled",
+                "status": {"paid": "payout.paid", "failed": "payout.failed"}},
+    "refunds": {"create": "refund.created", "update": "refund.updated", "delete": None},
+    "reviews": {"create": "review.opened", "update": "review.closed", "delete": None},
+    "top_ups": {"create": "topup.created", "update": "topup.succeeded", "delete": "topup.canceled",
+                "status": {"failed": "topup.failed", "reversed": "topup.reversed"}},
+    "transfers": {"create": "transfer.created", "update": "transfer.updated", "delete": None},
+    "application_fees": {"create": "application_fee.created", "update": "application_fee.refunded", "delete": None},
+    "quotes": {"create": "quote.created", "update": "quote.finalized", "delete": "quote.canceled",
+               "status": {"accepted": "quote.accepted", "open": "quote.finalized"}},
+    "accounts": {"create": "account.updated", "update": "account.updated",
+                 "delete": "account.application.deauthorized"},
+    "persons": _crud("person"),
+    "external_account_bank_accounts": _crud("account.external_account"),
+    "external_account_cards": _crud("account.external_account"),
+    "bank_accounts": _crud("customer.source"),
+    "customer_cards": _crud("customer.source"),
+    "payment_methods": {"create": "payment_method.attached", "update": "payment_method.updated",
+                        "delete": "payment_method.detached"},
+    "files": {"create": "file.created", "update": None, "delete": None},
+    # Stripe sends no events for these
+    "file_links": {}, "shipping_rates": {}, "balance_transactions": {}, "value_lists": {},
+    "value_list_items": {}, "events": {},
+    # children without events: their ancestor's update event carries the ancestor's snapshot
+    "invoice_line_items": {"via": "invoices", "parent_event": "invoice.updated"},
+    "subscription_items": {"via": "subscriptions", "parent_event": "customer.subscription.updated"},
+    "usage_records": {"via": "subscriptions", "parent_event": "customer.subscription.updated"},
+    "credit_note_line_items": {"via": "credit_notes", "parent_event": "credit_note.updated"},
+    "checkout_sessions_line_items": {"via": "checkout_sessions", "parent_event": "checkout.session.completed"},
+    "customer_balance_transactions": {"via": "customers", "parent_event": "customer.updated"},
+    "transfer_reversals": {"via": "transfers", "parent_event": "transfer.reversed"},
+    "application_fees_refunds": {"via": "application_fees", "parent_event": "application_fee.refunded"},
+    "setup_attempts": {"via": "setup_intents", "parent_event": "setup_intent.succeeded"},
+    "payout_balance_transactions": {"via": "payouts", "parent_event": "payout.updated"},
+}
+
+
+def event_type(resource_key: str, action: str, obj: dict | None = None) -> str | None:
+    """The event type for `action` ("create" | "update" | "delete") on a resource, or None."""
+    entry = EVENT_TYPES.get(resource_key, {})
+    if action == "update" and obj is not None:
+        by_status = entry.get("status", {})
+        if obj.get("status") in by_status:
+            return by_status[obj["status"]]
+    return entry.get(action)
+
+
+def make_event(event_id: str, type_: str, snapshot: dict, created: int, request_id: str | None,
+               previous_attributes: dict | None = None, account: str | None = None) -> dict:
+    data = {"object": snapshot}
+    if previous_attributes:
+        data["previous_attributes"] = previous_attributes
+    event = {"id": event_id, "object": "event", "api_version": API_VERSION, "created": created,
+             "data": data, "livemode": False, "pending_webhooks": 0,
+             "request": {"id": request_id, "idempotency_key": None}, "type": type_}
+    if account:
+        event["account"] = account
+    return event
+
+
+def type_matches(type_: str, pattern: str) -> bool:
+    if pattern.endswith("*"):
+        return type_.startswith(pattern[:-1])
+    return type_ == pattern

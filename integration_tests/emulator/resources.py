@@ -1,0 +1,162 @@
+"""The resource table: one row per stream of integration_tests/stripe_paths.tsv.
+
+Each row says where Stripe serves the objects, what they are built from and how
+they behave.  Rows are listed parents-first, which is also the seeding order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Resource:
+    key: str                    # stream name, used as the resource key everywhere
+    obj: str                    # fixture object name in fixtures3.json
+    prefix: str                 # id prefix
+    path: str                   # list path under /v1 ("{id}" = parent id)
+    parent: str | None = None   # parent resource key (children only)
+    parent_field: str | None = None
+    created_filter: bool = True  # does Stripe's list endpoint accept `created`?
+    params: tuple = ()           # other query params Stripe accepts on the list
+    deletable: str = ""          # "" = not deletable, "hard" = removed, "soft" = status change
+    soft_status: str = ""        # status set by a soft delete
+    storage: str = ""            # storage key when objects are shared (payout bts)
+    parent_query: str = ""       # child lists addressed by a query param (?payout=)
+    embed_in: str = ""           # parent's field holding an embedded list of children
+    seed: bool = True
+
+    @property
+    def store_key(self) -> str:
+        return self.storage or self.key
+
+    @property
+    def is_child(self) -> bool:
+        return self.parent is not None
+
+
+def _top(key, obj, prefix, path, params=(), **kw):
+    return Resource(key, obj, prefix, path, params=tuple(params), **kw)
+
+
+def _child(key, obj, prefix, path, parent, parent_field, params=(), created=False, **kw):
+    return Resource(key, obj, prefix, path, parent=parent, parent_field=parent_field,
+                    created_filter=created, params=tuple(params), deletable=kw.pop("deletable", "hard"), **kw)
+
+
+RESOURCES: list[Resource] = [
+    _top("customers", "customer", "cus_", "customers", ["email", "test_clock"], deletable="hard"),
+    _top("products", "product", "prod_", "products", ["active", "ids", "shippable", "url"], deletable="hard"),
+    _top("prices", "price", "price_", "prices",
+         ["active", "currency", "lookup_keys", "product", "recurring", "type"], deletable="hard"),
+    _top("plans", "plan", "price_", "plans", ["active", "product"], deletable="hard"),
+    _top("coupons", "coupon", "", "coupons", deletable="hard"),
+    _top("tax_rates", "tax_rate", "txr_", "tax_rates", ["active", "inclusive"]),
+    _top("shipping_rates", "shipping_rate", "shr_", "shipping_rates", ["active", "currency"]),
+    _top("promotion_codes", "promotion_code", "promo_", "promotion_codes",
+         ["active", "code", "coupon", "customer"]),
+    _top("accounts", "account", "acct_", "accounts", deletable="hard"),
+    _top("payment_intents", "payment_intent", "pi_", "payment_intents", ["customer"]),
+    _top("charges", "charge", "ch_", "charges", ["customer", "payment_intent", "transfer_group"]),
+    _top("balance_transactions", "balance_transaction", "txn_", "balance_transactions",
+         ["type", "currency", "source", "payout"]),
+    _top("payouts", "payout", "po_", "payouts", ["arrival_date", "destination", "status"],
+         deletable="soft", soft_status="canceled"),
+    _top("refunds", "refund", "re_", "refunds", ["charge", "payment_intent"]),
+    _top("disputes", "dispute", "dp_", "disputes", ["charge", "payment_intent"]),
+    _top("early_fraud_warnings", "radar.early_fraud_warning", "issfr_", "radar/early_fraud_warnings",
+         ["charge", "payment_intent"]),
+    _top("reviews", "review", "prv_", "reviews"),
+    _top("application_fees", "application_fee", "fee_", "application_fees", ["charge"]),
+    _top("transfers", "transfer", "tr_", "transfers", ["destination", "transfer_group"]),
+    _top("top_ups", "topup", "tu_", "topups", ["amount", "status"], deletable="soft", soft_status="canceled"),
+    _top("setup_intents", "setup_intent", "seti_", "setup_intents",
+         ["attach_to_self", "customer", "payment_method"]),
+    _top("subscriptions", "subscription", "sub_", "subscriptions",
+         ["automatic_tax", "collection_method", "current_period_end", "current_period_start",
+          "customer", "price", "status", "test_clock"], deletable="soft", soft_status="canceled"),
+    _top("subscription_schedule", "subscription_schedule", "sub_sched_", "subscription_schedules",
+         ["canceled_at", "completed_at", "customer", "released_at", "scheduled"],
+         deletable="soft", soft_status="canceled"),
+    _top("invoices", "invoice", "in_", "invoices",
+         ["collection_method", "customer", "due_date", "status", "subscription"], deletable="hard"),
+    _top("invoice_items", "invoiceitem", "ii_", "invoiceitems", ["customer", "invoice", "pending"],
+         deletable="hard"),
+    _top("credit_notes", "credit_note", "cn_", "credit_notes", ["customer", "invoice"],
+         deletable="soft", soft_status="void"),
+    _top("quotes", "quote", "qt_", "quotes", ["customer", "status", "test_clock"], created_filter=False,
+         deletable="soft", soft_status="canceled"),
+    _top("checkout_sessions", "checkout.session", "cs_test_", "checkout/sessions",
+         ["customer", "customer_details", "payment_intent", "payment_link", "status", "subscription"]),
+    _top("payment_links", "payment_link", "plink_", "payment_links", ["active"], created_filter=False),
+    _top("files", "file", "file_", "files", ["purpose"]),
+    _top("file_links", "file_link", "link_", "file_links", ["expired", "file"]),
+    _top("cardholders", "issuing.cardholder", "ich_", "issuing/cardholders",
+         ["email", "phone_number", "status", "type"]),
+    _top("cards", "issuing.card", "ic_", "issuing/cards",
+         ["cardholder", "exp_month", "exp_year", "last4", "personalization_design", "status", "type"]),
+    _top("authorizations", "issuing.authorization", "iauth_", "issuing/authorizations",
+         ["card", "cardholder", "status"]),
+    _top("transactions", "issuing.transaction", "ipi_", "issuing/transactions", ["card", "cardholder", "type"]),
+    _top("value_lists", "radar.value_list", "rsl_", "radar/value_lists", ["alias", "contains"], deletable="hard"),
+    _top("events", "event", "evt_", "events", ["type", "types", "delivery_success"], seed=False),
+    # children
+    _child("application_fees_refunds", "fee_refund", "fr_", "application_fees/{id}/refunds",
+           "application_fees", "fee"),
+    _child("bank_accounts", "bank_account", "ba_", "customers/{id}/sources", "customers", "customer",
+           ["object"]),
+    _child("customer_cards", "card", "card_", "customers/{id}/sources", "customers", "customer", ["object"]),
+    _child("checkout_sessions_line_items", "item", "li_", "checkout/sessions/{id}/line_items",
+           "checkout_sessions", "checkout_session"),
+    _child("credit_note_line_items", "credit_note_line_item", "cnli_", "credit_notes/{id}/lines",
+           "credit_notes", "credit_note", embed_in="lines"),
+    _child("customer_balance_transactions", "customer_balance_transaction", "cbtxn_",
+           "customers/{id}/balance_transactions", "customers", "customer"),
+    _child("external_account_bank_accounts", "bank_account", "ba_", "accounts/{id}/external_accounts",
+           "accounts", "account", ["object"]),
+    _child("external_account_cards", "card", "card_", "accounts/{id}/external_accounts", "accounts",
+           "account", ["object"]),
+    _child("invoice_line_items", "line_item", "il_", "invoices/{id}/lines", "invoices", "invoice",
+           embed_in="lines"),
+    _child("payment_methods", "payment_method", "pm_", "customers/{id}/payment_methods", "customers",
+           "customer", ["type", "allow_redisplay"]),
+    _child("payout_balance_transactions", "balance_transaction", "txn_", "balance_transactions",
+           "payouts", "payout", ["type", "currency", "source", "payout"], created=True,
+           storage="balance_transactions", parent_query="payout"),
+    _child("persons", "person", "person_", "accounts/{id}/persons", "accounts", "account",
+           ["relationship"]),
+    _child("setup_attempts", "setup_attempt", "setatt_", "setup_attempts", "setup_intents", "setup_intent",
+           ["setup_intent"], created=True, parent_query="setup_intent"),
+    _child("subscription_items", "subscription_item", "si_", "subscription_items", "subscriptions",
+           "subscription", ["subscription"], parent_query="subscription", embed_in="items"),
+    _child("transfer_reversals", "transfer_reversal", "trr_", "transfers/{id}/reversals", "transfers",
+           "transfer", embed_in="reversals"),
+    _child("usage_records", "usage_record_summary", "sis_", "subscription_items/{id}/usage_record_summaries",
+           "subscription_items", "subscription_item"),
+    _child("value_list_items", "radar.value_list_item", "rsli_", "radar/value_list_items", "value_lists",
+           "value_list", ["value_list", "value"], parent_query="value_list"),
+]
+
+BY_KEY: dict[str, Resource] = {r.key: r for r in RESOURCES}
+TOP_LEVEL = [r for r in RESOURCES if not r.is_child]
+CHILDREN = [r for r in RESOURCES if r.is_child]
+# resources living in the platform account only (not seeded into connected accounts)
+PLATFORM_ONLY = {"accounts", "persons", "external_account_bank_accounts", "external_account_cards",
+                 "application_fees", "application_fees_refunds"}
+ISSUING = {"cardholders", "cards", "authorizations", "transactions"}
+CONNECT = {"accounts", "persons", "external_account_bank_accounts", "external_account_cards"}
+# objects Stripe keeps as `{"id", "object", "deleted": true}` stubs after deletion
+STUB_ON_DELETE = {"customers"}
+# list params every list endpoint accepts
+COMMON_PARAMS = {"limit", "starting_after", "ending_before", "expand"}
+
+
+def resource(key: str) -> Resource:
+    try:
+        return BY_KEY[key]
+    except KeyError:
+        raise KeyError(f"unknown resource {key!r}; known: {', '.join(BY_KEY)}") from None
+
+
+def noun(res: Resource) -> str:
+    """The object name Stripe uses in 'No such <noun>' messages."""
+    return res.obj

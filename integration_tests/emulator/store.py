@@ -1,0 +1,350 @@
+"""Per-account object store, event log and clock."""
+from __future__ import annotations
+
+import itertools
+import random
+import string
+import threading
+import time
+from collections import defaultdict
+
+from . import fixtures, jsonlib
+from .events import EVENT_TYPES, event_type as lookup_event_type, make_event
+from .listing import View
+from .resources import BY_KEY, CHILDREN, PLATFORM_ONLY, TOP_LEVEL, Resource, resource
+
+DAY = 86400
+RETENTION = 30 * DAY
+SEED_SPAN = 90 * DAY
+PLATFORM_ID = "acct_1EmulatorPlatform0"
+_ALNUM = string.ascii_letters + string.digits
+
+
+class Clock:
+    """`now()` is real time unless frozen (`now=`) or shifted (`offset=` seconds)."""
+
+    def __init__(self):
+        self.fixed: int | None = None
+        self.offset: float = 0.0
+
+    def now(self) -> int:
+        return int(self.fixed if self.fixed is not None else time.time() + self.offset)
+
+    def set(self, now: int | None = None, offset: float | None = None) -> int:
+        if now is not None:
+            self.fixed = int(now)
+        if offset is not None:
+            self.fixed, self.offset = None, float(offset)
+        return self.now()
+
+
+class Record:
+    __slots__ = ("id", "res", "obj", "created", "seq", "parent", "deleted", "_bytes")
+
+    def __init__(self, obj: dict, res: str, created: int, seq: int, parent: str | None):
+        self.id, self.res, self.obj, self.created, self.seq, self.parent = obj["id"], res, obj, created, seq, parent
+        self.deleted = False
+        self._bytes: bytes | None = None
+
+    def bytes(self) -> bytes:
+        if self._bytes is None:
+            self._bytes = jsonlib.dumps(self.obj)
+        return self._bytes
+
+    def copy(self) -> dict:
+        return jsonlib.loads(self.bytes())
+
+    def touch(self) -> None:
+        self._bytes = None
+
+
+class AccountState:
+    """One Stripe account's objects: storage key -> id -> Record, in insertion order."""
+
+    def __init__(self, account_id: str, platform: bool, seed=0):
+        self.id, self.platform = account_id, platform
+        self.rng = random.Random(f"{seed}:{account_id}:events")  # event / request ids
+        self.data: dict[str, dict[str, Record]] = defaultdict(dict)
+        self.children: dict[tuple[str, str], list[Record]] = defaultdict(list)
+        self.features = {"issuing": True, "connect": True}
+        self.pending_seed: tuple | None = None
+        self._views: dict[str, View] = {}
+
+    def view(self, storage: str) -> View:
+        v = self._views.get(storage)
+        if v is None:
+            v = self._views[storage] = View(r for r in self.data[storage].values() if not r.deleted)
+        return v
+
+    def invalidate(self, storage: str) -> None:
+        self._views.pop(storage, None)
+
+
+class Store:
+    def __init__(self, seed: int | None = None, scale: int = 0):
+        self.lock = threading.RLock()
+        self.clock = Clock()
+        self._seq = itertools.count(1)
+        self.reset(seed, scale)
+
+    # ----------------------------------------------------------------- accounts
+    def reset(self, seed: int | None = None, scale: int = 0) -> None:
+        with self.lock:
+            self.platform_id = PLATFORM_ID
+            self.accounts: dict[str, AccountState] = {PLATFORM_ID: AccountState(PLATFORM_ID, True, seed)}
+            self.rng = random.Random(seed if seed is not None else 0)
+            self.seed_value, self.scale = seed, scale
+            if scale:
+                self.seed(seed or 0, scale)
+
+    def state(self, account: str | None = None) -> AccountState:
+        """The account's state; raises LookupError for unknown / deleted connected accounts."""
+        with self.lock:
+            st = self.accounts.get(account or PLATFORM_ID)
+            if st is None:
+                raise LookupError(account)
+            if st.pending_seed is not None:
+                seed, scale, base = st.pending_seed
+                st.pending_seed = None
+                self._seed_state(st, seed, scale, base)
+            return st
+
+    def connected_accounts(self) -> list[str]:
+        return [a for a in self.accounts if a != PLATFORM_ID]
+
+    # ----------------------------------------------------------------- seeding
+    def seed(self, seed: int, scale: int) -> None:
+        """Deterministically fill the platform account; connected accounts are seeded on first use."""
+        with self.lock:
+            base = self.clock.now()
+            self._seed_state(self.accounts[PLATFORM_ID], seed, scale, base)
+            for acct in self.connected_accounts():
+                self.accounts[acct].pending_seed = (seed, max(1, scale // 2), base)
+
+    def _seed_state(self, st: AccountState, seed: int, scale: int, base: int) -> None:
+        rng = random.Random(f"{seed}:{st.id}")
+        pick = self._picker(st, rng)
+        for res in TOP_LEVEL:
+            if not res.seed or (not st.platform and res.key in PLATFORM_ONLY):
+                continue
+            for n in range(scale):
+                self._insert(st, res, rng, n, base - rng.randint(3600, SEED_SPAN), None, None, pick)
+        for res in CHILDREN:
+            if not st.platform and res.key in PLATFORM_ONLY:
+                continue
+            parents = [r for r in st.view(BY_KEY[res.parent].store_key).recs if r.res == res.parent]
+            for p in sorted(parents, key=lambda r: r.seq):
+                for n in range(rng.randint(1, 3)):
+                    created = p.created + rng.randint(1, max(1, min(DAY, base - p.created)))
+                    self._insert(st, res, rng, n, created, p.id, None, pick, seeding=True)
+        for rec in list(st.data["subscriptions"].values()):
+            if rng.random() < 0.3:
+                ended = rec.created + rng.randint(60, max(61, base - rec.created))
+                rec.obj.update(status="canceled", canceled_at=ended, ended_at=ended)
+                rec.touch()
+                self._emit(st, BY_KEY["subscriptions"], "delete", rec, ended)
+
+    def _picker(self, st: AccountState, rng: random.Random):
+        cache: dict[str, list[str]] = {}
+
+        def pick(key: str) -> str | None:
+            pool = st.data.get(BY_KEY[key].store_key, {})
+            ids = cache.get(key)
+            if ids is None or len(ids) != len(pool):
+                ids = cache[key] = [i for i, r in pool.items() if not r.deleted and r.res == key]
+            return rng.choice(ids) if ids else None
+        return pick
+
+    # ----------------------------------------------------------------- internals
+    @staticmethod
+    def _new_id(prefix: str, rng: random.Random) -> str:
+        return prefix + "1" + "".join(rng.choice(_ALNUM) for _ in range(23))
+
+    def _find(self, st: AccountState, res: Resource, id_: str, live: bool = True) -> Record:
+        rec = st.data.get(res.store_key, {}).get(id_)
+        if rec is None or rec.res != res.key and not (res.key == "balance_transactions") or (live and rec.deleted):
+            raise KeyError(f"No such {res.obj}: '{id_}'")
+        return rec
+
+    def _parent_rec(self, st: AccountState, rec: Record) -> Record | None:
+        res = BY_KEY[rec.res]
+        if not res.parent or rec.parent is None:
+            return None
+        return st.data.get(BY_KEY[res.parent].store_key, {}).get(rec.parent)
+
+    def is_live(self, st: AccountState, rec: Record) -> bool:
+        while rec is not None:
+            if rec.deleted:
+                return False
+            if not BY_KEY[rec.res].parent:
+                return True
+            rec = self._parent_rec(st, rec)
+        return False
+
+    def _insert(self, st, res, rng, n, created, parent_id, fields, pick, seeding=False) -> Record:
+        obj = fixtures.build(res, rng, n, created, parent_id, pick)
+        if fields:
+            obj.update(fields)
+            created = int(fields.get("created", created))
+        rec = Record(obj, res.key, created, next(self._seq), parent_id)
+        st.data[res.store_key][rec.id] = rec
+        st.invalidate(res.store_key)
+        if parent_id:
+            st.children[(res.key, parent_id)].append(rec)
+            self._refresh_embed(st, res, rec)
+        if res.key == "accounts":
+            self.accounts[rec.id] = AccountState(rec.id, False, self.seed_value)
+        if not (seeding and "via" in EVENT_TYPES.get(res.key, {})):
+            self._emit(st, res, "create", rec, created)
+        return rec
+
+    def _refresh_embed(self, st: AccountState, res: Resource, rec: Record) -> None:
+        parent = self._parent_rec(st, rec)
+        if not res.embed_in or parent is None or not isinstance(parent.obj.get(res.embed_in), dict):
+            return
+        kids = [c.obj for c in st.children[(res.key, parent.id)] if not c.deleted]
+        parent.obj[res.embed_in] = dict(parent.obj[res.embed_in], data=kids[:10], has_more=len(kids) > 10,
+                                        total_count=len(kids))
+        parent.touch()
+
+    def _log(self, st: AccountState, type_: str, snapshot: dict, at: int, previous=None) -> dict:
+        ev = make_event(self._new_id("evt_", st.rng), type_, snapshot, at, self._new_id("req_", st.rng), previous,
+                        None if st.platform else st.id)
+        st.data["events"][ev["id"]] = Record(ev, "events", at, next(self._seq), None)
+        st.invalidate("events")
+        return ev
+
+    def _emit(self, st, res, action, rec, at, type_=None, previous=None, status_changed=False):
+        entry = EVENT_TYPES.get(res.key, {})
+        if "via" in entry:
+            anc = self._parent_rec(st, rec)
+            while anc is not None and anc.res != entry["via"]:
+                anc = self._parent_rec(st, anc)
+            if anc is not None and not anc.deleted:
+                self._log(st, type_ or entry["parent_event"], anc.copy(), at)
+            return
+        if type_ is None:
+            type_ = lookup_event_type(res.key, action, rec.obj if status_changed else None)
+        if type_ is None and action == "update" and "update_parent" in entry:
+            field, target, parent_type = entry["update_parent"]
+            parent = st.data[BY_KEY[target].store_key].get(rec.obj.get(field) or "")
+            if parent is not None and not parent.deleted:
+                self._log(st, parent_type, parent.copy(), at)
+            return
+        if type_:
+            self._log(st, type_, rec.copy(), at, previous)
+
+    # ----------------------------------------------------------------- mutations
+    def create(self, resource_key: str, fields: dict | None = None, parent_id: str | None = None,
+               at: int | None = None, account: str | None = None) -> dict:
+        """Create an object (children need parent_id) and log its event(s) at `at` (default now)."""
+        res = resource(resource_key)
+        if res.key == "events":
+            raise ValueError("use add_event() to create events")
+        with self.lock:
+            st = self.state(account)
+            if res.parent:
+                parent = self._find(st, BY_KEY[res.parent], parent_id or "")
+                if not self.is_live(st, parent):
+                    raise KeyError(f"No such {BY_KEY[res.parent].obj}: '{parent_id}'")
+            elif parent_id:
+                raise ValueError(f"{res.key} is not a child resource")
+            at = self.clock.now() if at is None else int(at)
+            n = len(st.data[res.store_key])
+            return self._insert(st, res, self.rng, n, at, parent_id, fields, self._picker(st, self.rng)).copy()
+
+    def update(self, resource_key: str, id: str, fields: dict, at: int | None = None,
+               event_type: str | None = None, account: str | None = None) -> dict:
+        res = resource(resource_key)
+        with self.lock:
+            st = self.state(account)
+            rec = self._find(st, res, id)
+            previous = {k: rec.obj.get(k) for k, v in fields.items() if rec.obj.get(k) != v}
+            rec.obj.update(fields)
+            rec.touch()
+            if "created" in fields:
+                rec.created = int(fields["created"])
+                st.invalidate(res.store_key)
+            self._refresh_embed(st, res, rec)
+            at = self.clock.now() if at is None else int(at)
+            self._emit(st, res, "update", rec, at, event_type, previous, "status" in fields)
+            return rec.copy()
+
+    def delete(self, resource_key: str, id: str, at: int | None = None, account: str | None = None) -> None:
+        """Delete like Stripe: hard delete, or cancel/void (status change) for subscriptions & co."""
+        res = resource(resource_key)
+        entry = EVENT_TYPES.get(res.key, {})
+        if not res.deletable:
+            raise ValueError(f"Stripe cannot delete {res.key}")
+        with self.lock:
+            st = self.state(account)
+            rec = self._find(st, res, id)
+            at = self.clock.now() if at is None else int(at)
+            if res.deletable == "soft":
+                rec.obj["status"] = res.soft_status
+                if res.key == "subscriptions":
+                    rec.obj.update(canceled_at=at, ended_at=at)
+                rec.touch()
+                self._emit(st, res, "delete", rec, at)
+                return
+            rec.deleted = True
+            st.invalidate(res.store_key)
+            if res.key == "accounts":
+                self.accounts.pop(rec.id, None)
+            self._refresh_embed(st, res, rec)
+            self._emit(st, res, "delete", rec, at, entry.get("delete") if "via" not in entry else None)
+
+    # ----------------------------------------------------------------- events
+    def add_event(self, type: str, obj: dict, at: int | None = None, account: str | None = None,
+                  previous_attributes: dict | None = None) -> dict:
+        """Log an arbitrary event (e.g. older than the 30-day retention)."""
+        with self.lock:
+            st = self.state(account)
+            at = self.clock.now() if at is None else int(at)
+            return dict(self._log(st, type, obj, at, previous_attributes))
+
+    def backdate(self, event_id: str, at: int, account: str | None = None) -> dict:
+        """Move an existing event to time `at`."""
+        with self.lock:
+            st = self.state(account)
+            rec = st.data["events"][event_id]
+            rec.created = rec.obj["created"] = int(at)
+            rec.touch()
+            st.invalidate("events")
+            return rec.copy()
+
+    # ----------------------------------------------------------------- truth
+    def get(self, resource_key: str, id: str, account: str | None = None) -> dict | None:
+        res = resource(resource_key)
+        with self.lock:
+            st = self.state(account)
+            rec = st.data.get(res.store_key, {}).get(id)
+            return rec.copy() if rec is not None and not rec.deleted else None
+
+    def live_records(self, resource_key: str, account: str | None = None) -> list[Record]:
+        """Internal records (with `.created`, `.parent`) behind live_objects(); newest first."""
+        res = resource(resource_key)
+        with self.lock:
+            st = self.state(account)
+            recs = st.view(res.store_key).recs
+            if res.parent:
+                recs = [r for r in recs if r.res == res.key and self.is_live(st, r)]
+            return list(recs)
+
+    def live_objects(self, resource_key: str, account: str | None = None) -> list[dict]:
+        """Objects a full read returns: not deleted, parents alive; canceled subscriptions included."""
+        with self.lock:
+            return [r.copy() for r in self.live_records(resource_key, account)]
+
+    def children_of(self, resource_key: str, parent_id: str, account: str | None = None) -> list[dict]:
+        res = resource(resource_key)
+        with self.lock:
+            st = self.state(account)
+            kids = [r for r in st.children.get((res.key, parent_id), []) if not r.deleted]
+            return [r.copy() for r in sorted(kids, key=lambda r: (r.created, r.seq), reverse=True)]
+
+    def events(self, account: str | None = None, include_expired: bool = False) -> list[dict]:
+        with self.lock:
+            st = self.state(account)
+            horizon = self.clock.now() - RETENTION
+            return [r.copy() for r in st.view("events").recs if include_expired or r.created >= horizon]

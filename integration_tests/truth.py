@@ -1,0 +1,32 @@
+"""What a full-refresh read of each stream must return, computed from the emulator's store."""
+from __future__ import annotations
+
+from integration_tests.emulator.resources import resource
+from integration_tests.emulator.store import RETENTION, Store
+
+NO_CREATED_FILTER = {"payment_links"}  # Stripe objects without `created`: always returned in full
+
+
+def expected_ids(store: Store, stream: str, start_date: int, account: str | None = None) -> set[str]:
+    """Ids a full-refresh read of `stream` with `start_date` must return.
+
+    Top-level streams: live objects created at/after start_date (subscriptions of every
+    status; payment_links all). Child streams: every live child of the parents the parent
+    stream returns. events: events within the 30-day retention and at/after start_date.
+    """
+    res = resource(stream)
+    if stream == "events":
+        horizon = max(start_date, store.clock.now() - RETENTION)
+        return {r.id for r in store.live_records("events", account) if r.created >= horizon}
+    if res.parent is None:
+        recs = store.live_records(stream, account)
+        if stream in NO_CREATED_FILTER:
+            return {r.id for r in recs}
+        return {r.id for r in recs if r.created >= start_date}
+    parents = expected_ids(store, res.parent, start_date, account)
+    return {o["id"] for pid in parents for o in store.children_of(stream, pid, account)}
+
+
+def all_streams() -> list[str]:
+    from integration_tests.emulator.resources import RESOURCES
+    return [r.key for r in RESOURCES]
