@@ -1,0 +1,77 @@
+"""Keeps the manifest's stream table honest against the independent list of Stripe endpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from source_stripe.source import SourceStripe
+
+ROOT = Path(__file__).resolve().parents[1]
+PATHS_TSV = ROOT / "integration_tests" / "stripe_paths.tsv"
+CONFIG = {"credentials": {"access_token": "sk_test_x"}, "start_date": "2025-01-01T00:00:00Z"}
+
+
+def _expected() -> dict[str, tuple[str, str, str]]:
+    rows = {}
+    for line in PATHS_TSV.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            stream, kind, path, parent, _fixture, _field = line.split("\t")
+            rows[stream] = (kind, path, parent)
+    return rows
+
+
+def _endpoint(stream: dict) -> str:
+    """`customers/{id}/sources?object=card` from a resolved manifest stream."""
+    retriever = stream["retriever"]
+    parameters = stream.get("$parameters", {})
+    path = retriever["requester"].get("path") or parameters["path"]
+    path = path.replace("{{ stream_partition.parent_id }}", "{id}")
+    query = dict(parameters.get("query") or {})
+    router = retriever.get("partition_router")
+    if router:
+        option = router["parent_stream_configs"][0].get("request_option")
+        if option:
+            query[option["field_name"]] = "{id}"
+    return path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+@pytest.fixture(scope="module")
+def streams() -> dict[str, dict]:
+    manifest = SourceStripe(config=CONFIG).resolved_manifest
+    return {s.get("name") or s["$parameters"]["name"]: s for s in manifest["streams"]}
+
+
+def test_every_stripe_endpoint_has_exactly_one_stream(streams):
+    assert set(streams) == set(_expected())
+    assert len(streams) == 54
+
+
+@pytest.mark.parametrize("name", sorted(_expected()))
+def test_stream_reads_its_stripe_endpoint(streams, name):
+    assert _endpoint(streams[name]) == _expected()[name][1]
+
+
+@pytest.mark.parametrize("name", sorted(_expected()))
+def test_stream_kind_matches_the_table(streams, name):
+    kind, _path, parent = _expected()[name]
+    stream = streams[name]
+    router = stream["retriever"].get("partition_router")
+    if kind == "child":
+        parent_stream = router["parent_stream_configs"][0]["stream"]
+        assert (parent_stream.get("name") or parent_stream["$parameters"]["name"]) == parent
+    else:
+        assert router is None
+    assert ("incremental_sync" in stream) == (kind == "created")
+
+
+def test_rows_are_sorted_within_each_group():
+    import yaml
+
+    rows = yaml.safe_load((ROOT / "manifest.yaml").read_text(encoding="utf-8"))["streams"]
+    names = [row["$parameters"]["name"] if "$parameters" in row else row["$ref"].rsplit("/", 1)[-1] for row in rows]
+    groups = [names[:5], names[5:37], names[37:]]
+    assert [len(g) for g in groups] == [5, 32, 17]
+    for group in groups:
+        assert group == sorted(group)
