@@ -14,7 +14,7 @@ import re
 import sys
 from typing import Any, TextIO
 
-KEY_LIKE = re.compile(r"\b([rsp]k)_(live|test)_[A-Za-z0-9*]+")
+KEY_LIKE = re.compile(r"\b([rsp]k)_(live|test)_[A-Za-z0-9_*]+")
 REDACTED = r"\1_\2_[REDACTED]"
 _RECORD_PREFIXES = ('{"type":"RECORD"', '{"type": "RECORD"')
 
@@ -30,8 +30,10 @@ class RedactingStream(io.TextIOBase):
         self._wrapped = wrapped
 
     def write(self, text: str) -> int:  # type: ignore[override]
-        if not text.startswith(_RECORD_PREFIXES) and "k_" in text:
-            text = redact(text)
+        if "k_" in text:  # one write may hold many messages: judge each line on its own
+            text = "".join(
+                line if line.startswith(_RECORD_PREFIXES) else redact(line) for line in text.splitlines(keepends=True)
+            )
         return self._wrapped.write(text)
 
     def flush(self) -> None:
@@ -57,3 +59,6 @@ def install_output_redaction() -> None:
         sys.stdout = RedactingStream(sys.stdout)  # type: ignore[assignment]
     if not isinstance(sys.stderr, RedactingStream):
         sys.stderr = RedactingStream(sys.stderr)  # type: ignore[assignment]
+    # The CDK's PrintBuffer (used by `launch` and its log handler) writes to sys.__stdout__ directly.
+    if sys.__stdout__ is not None and not isinstance(sys.__stdout__, RedactingStream):
+        sys.__stdout__ = RedactingStream(sys.__stdout__)  # type: ignore[misc]

@@ -12,6 +12,7 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErr
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
 from source_stripe.components.response_body import json_body
+from source_stripe.redaction import redact
 
 logger = logging.getLogger("airbyte")
 
@@ -55,6 +56,7 @@ class StripeErrorHandler(DefaultErrorHandler):
                 except ValueError:
                     return UNREADABLE_BODY
                 return SUCCESS
+            _redact_body(response)
             should_retry = response.headers.get("Stripe-Should-Retry")
             if should_retry == "true":
                 return STRIPE_SAYS_RETRY
@@ -68,3 +70,10 @@ class StripeErrorHandler(DefaultErrorHandler):
         if resolution.response_action == ResponseAction.IGNORE and resolution.error_message:
             logger.warning(resolution.error_message)
         return resolution
+
+
+def _redact_body(response: requests.Response) -> None:
+    """Stripe's 401/403 messages hold a masked copy of the key (`sk_test_****abcd`); the CDK copies error bodies
+    into its logs and TRACE messages, so the copy is removed before anything reads the body."""
+    if b"k_" in response.content:
+        response._content = redact(response.content.decode("utf-8", "replace")).encode()
