@@ -174,10 +174,13 @@ def test_read_with_remote_plain_http_base_url_is_refused():
 def test_without_start_date_only_the_last_30_days_are_read(emulator, discovered):
     config = emulator_config(emulator.url)
     del config["start_date"]
-    catalog = configured_catalog({"charges": "full_refresh", "customer_balance_transactions": "full_refresh"}, discovered)
+    streams = ("charges", "quotes", "events")
+    catalog = configured_catalog({stream: "full_refresh" for stream in streams}, discovered)
     run = run_connector("read", config, catalog)
     assert run.returncode == 0, run.stderr
     thirty_days_ago = int(time.time()) - 30 * 86400
-    expected = expected_ids(emulator.store, "charges", thirty_days_ago + 60)  # a minute of slack for the run itself
-    assert expected <= run.ids("charges") <= expected_ids(emulator.store, "charges", thirty_days_ago - 60)
-    assert run.ids("charges") != expected_ids(emulator.store, "charges", START_TS), "the seed has older charges"
+    for stream in streams:
+        expected = expected_ids(emulator.store, stream, thirty_days_ago + 60)  # a minute of slack for the run itself
+        assert expected <= run.ids(stream) <= expected_ids(emulator.store, stream, thirty_days_ago - 60), stream
+    for stream in ("charges", "quotes"):
+        assert run.ids(stream) != expected_ids(emulator.store, stream, START_TS), f"the seed has older {stream}"
