@@ -59,6 +59,7 @@ def validate_config(config: Mapping[str, Any]) -> None:
         ("slice_range", 1, None),
         ("num_workers", 1, 50),
         ("call_rate_limit", 1, None),
+        ("events_overlap_seconds", 0, None),
     ):
         problems.extend(_integer_problems(config, name, low, high))
     if problems:

@@ -22,8 +22,14 @@ def _expected() -> dict[str, tuple[str, str, str]]:
     return rows
 
 
+def _list_side(stream: dict) -> dict:
+    """The stream that reads the list: the stream itself, or an evented stream's `full_refresh_stream`."""
+    return stream["full_refresh_stream"] if stream.get("type") == "StateDelegatingStream" else stream
+
+
 def _endpoint(stream: dict) -> str:
     """`customers/{id}/sources?object=card` from a resolved manifest stream."""
+    stream = _list_side(stream)
     retriever = stream["retriever"]
     parameters = stream.get("$parameters", {})
     path = retriever["requester"].get("path") or parameters["path"]
@@ -56,14 +62,20 @@ def test_stream_reads_its_stripe_endpoint(streams, name):
 @pytest.mark.parametrize("name", sorted(_expected()))
 def test_stream_kind_matches_the_table(streams, name):
     kind, _path, parent = _expected()[name]
-    stream = streams[name]
+    evented = streams[name].get("type") == "StateDelegatingStream"
+    stream = _list_side(streams[name])
     router = stream["retriever"].get("partition_router")
     if kind == "child":
         parent_stream = router["parent_stream_configs"][0]["stream"]
         assert (parent_stream.get("name") or parent_stream["$parameters"]["name"]) == parent
     else:
         assert router is None
-    assert ("incremental_sync" in stream) == (kind == "created")
+    assert ("incremental_sync" in stream) == (kind == "created" or evented)
+    if evented:
+        assert kind != "created" and kind != "child"
+        events_side = streams[name]["incremental_stream"]
+        assert events_side["retriever"]["requester"]["path"] == "events"
+        assert events_side["incremental_sync"]["cursor_field"] == stream["incremental_sync"]["cursor_field"] == "updated"
 
 
 def test_rows_are_sorted_within_each_group():

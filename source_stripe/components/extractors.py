@@ -27,3 +27,39 @@ class ListDataExtractor(RecordExtractor):
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
         return json_body(response).get("data") or []
+
+
+# Event types whose name says "deleted" but whose object stays listed by Stripe: a canceled subscription is still
+# returned by `/v1/subscriptions?status=all`, so it is not deleted for the destination, only `status: canceled`.
+STILL_LISTED_DELETION_EVENTS = frozenset({"customer.subscription.deleted"})
+
+
+def is_deletion(event_type: str) -> bool:
+    """True when the event says its object is gone from Stripe's list (`*.deleted`, except canceled subscriptions)."""
+    return event_type.endswith(".deleted") and event_type not in STILL_LISTED_DELETION_EVENTS
+
+
+@dataclass
+class EventObjectExtractor(RecordExtractor):
+    """Yields the object of each event on a `/v1/events` page, shaped like the stream's list records.
+
+    Each record is the event's `data.object` (Stripe's full snapshot after the change, nothing expanded, as on the
+    list path) plus `updated` = the event's `created` and `is_deleted` = whether the event removed the object
+    (see `is_deletion`). Objects without an id (e.g. the preview invoice of `invoice.upcoming`) are skipped: they
+    are no row of any stream. Reads the body `json_body` parsed once; no per-record Jinja.
+
+        extractor:
+          type: CustomRecordExtractor
+          class_name: source_stripe.components.extractors.EventObjectExtractor
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        for event in json_body(response).get("data") or []:
+            obj = (event.get("data") or {}).get("object")
+            if not isinstance(obj, dict) or not obj.get("id"):
+                continue
+            obj["updated"] = event.get("created")
+            obj["is_deleted"] = is_deletion(str(event.get("type") or ""))
+            yield obj
