@@ -22,7 +22,7 @@ def test_spec_describes_both_config_shapes():
     assert properties["credentials"]["properties"]["access_token"]["airbyte_secret"] is True
     assert properties["client_secret"]["airbyte_secret"] is True
     for name in ("start_date", "account_id", "lookback_window_days", "slice_range", "num_workers",
-                 "call_rate_limit", "api_version", "api_base_url"):
+                 "call_rate_limit", "api_version", "api_base_url", "events_overlap_seconds"):
         assert name in properties
 
 
