@@ -136,7 +136,10 @@ def test_given_an_object_stream_when_read_then_created_gte_is_the_start_date(str
     stripe.get(f"{API}/customers", [page([{"id": "cus_1"}])])
     run_read(["customers"], make_config())
     [request] = requests_to(stripe, "customers")
-    assert params(request) == {"created[gte]": str(START_TS), "limit": "100"}
+    sent = params(request)
+    # One `created` window up to the read's start: objects created during the read are left to the events.
+    assert abs(int(sent.pop("created[lte]")) - datetime.now(timezone.utc).timestamp()) < 60
+    assert sent == {"created[gte]": str(START_TS), "limit": "100"}
 
 
 def test_given_subscriptions_when_read_then_status_all_is_sent(stripe):
@@ -357,7 +360,7 @@ def test_given_neither_account_nor_version_when_read_then_neither_header_is_sent
 def test_given_an_airbyte_config_when_read_then_client_secret_authenticates_and_account_id_is_sent(stripe):
     stripe.get(f"{API}/charges", [page([{"id": "ch_1"}])])
     output = run_read(["charges"], airbyte_config(account_id="acct_9", num_workers=2))
-    assert record_data(output) == [{"id": "ch_1"}]
+    assert [r["id"] for r in record_data(output)] == ["ch_1"]
     [request] = stripe.request_history
     assert request.headers["Authorization"] == f"Bearer {KEY}"
     assert request.headers["Stripe-Account"] == "acct_9"
@@ -366,7 +369,7 @@ def test_given_an_airbyte_config_when_read_then_client_secret_authenticates_and_
 def test_given_an_api_base_url_when_read_then_requests_go_there_under_v1(stripe):
     stripe.get("http://127.0.0.1:12111/v1/charges", [page([{"id": "ch_1"}])])
     output = run_read(["charges"], make_config(api_base_url="http://127.0.0.1:12111/"))
-    assert record_data(output) == [{"id": "ch_1"}]
+    assert [r["id"] for r in record_data(output)] == ["ch_1"]
     assert stripe.request_history[0].url.startswith("http://127.0.0.1:12111/v1/charges?")
 
 
