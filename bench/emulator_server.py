@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -56,11 +54,7 @@ def main() -> int:
                       "charges": len(store.live_objects("charges")),
                       "customers": len(store.live_objects("customers")),
                       "events": len(store.events(include_expired=True))}), flush=True)
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
-    done.wait()
-    emu.stop()
+    emu.serve_until_signal()
     return 0
 
 

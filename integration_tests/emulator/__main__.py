@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
 from .server import Emulator
 
@@ -24,11 +22,7 @@ def main(argv=None) -> int:
     emu = Emulator(seed=a.seed, scale=a.scale, rate_limit=not a.no_rate_limit, latency_ms=a.latency_ms,
                    per_object_ms=a.per_object_ms, port=a.port, host=a.host).start()
     print(f"emulator listening on {emu.url}", flush=True)
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
-    done.wait()
-    emu.stop()
+    emu.serve_until_signal()
     return 0
 
 

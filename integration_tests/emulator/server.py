@@ -167,6 +167,18 @@ class Emulator:
         self.port = self._server.server_address[1]
         self._server.serve_forever(0.05)
 
+    def serve_until_signal(self) -> None:
+        """Serves (starting if needed) until SIGTERM or SIGINT, then stops: for the command-line entry points."""
+        import signal
+
+        if self._server is None:
+            self.start()
+        done = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: done.set())
+        done.wait()
+        self.stop()
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
