@@ -82,16 +82,17 @@ def cursor_of(stream_state: Any) -> Optional[float]:
         return None
 
 
-def read_start_state(name: str, started: int) -> AirbyteMessage:
-    """A STREAM state message `{"updated": "<started>"}` (no records since the previous state)."""
+def read_start_state(name: str, started: int, stats: Optional[AirbyteStateStats] = None) -> AirbyteMessage:
+    """A STREAM state message `{"updated": <started>}`, with `stats` (records since the previous state; none by
+    default)."""
     return AirbyteMessage(
         type=Type.STATE,
         state=AirbyteStateMessage(
             type=AirbyteStateType.STREAM,
             stream=AirbyteStreamState(
                 stream_descriptor=StreamDescriptor(name=name),
-                stream_state=AirbyteStateBlob(**{CURSOR_FIELD: str(started)}),
+                stream_state=AirbyteStateBlob(**{CURSOR_FIELD: int(started)}),
             ),
-            sourceStats=AirbyteStateStats(recordCount=0.0),
+            sourceStats=stats or AirbyteStateStats(recordCount=0.0),
         ),
     )

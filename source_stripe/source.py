@@ -7,12 +7,15 @@ import time
 from typing import Any, Dict, Iterator, List, Mapping, MutableMapping, Optional, Set
 
 from airbyte_cdk.models import (
+    AirbyteCatalog,
     AirbyteConnectionStatus,
     AirbyteMessage,
     AirbyteStateMessage,
     AirbyteStreamStatus,
     ConfiguredAirbyteCatalog,
+    AirbyteStateType,
     Status,
+    SyncMode,
     TraceType,
     Type,
 )
@@ -21,6 +24,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from source_stripe.bundle import manifest_path
 from source_stripe.config import ConfigError, normalize_config, validate_config
 from source_stripe.probe import probe_connection
+from source_stripe.state import cursor_fields, is_no_cursor_state, normalize_input_state, with_integer_cursor
 from source_stripe.retention import (
     cursor_of,
     read_start_state,
@@ -44,6 +48,25 @@ class SourceStripe(YamlDeclarativeSource):
             config=normalize_config(config) if config else config,
             state=state,
         )
+        self._cursor_fields = cursor_fields(self.resolved_manifest)
+        self._state = self._normalize_state(state)
+
+    def _normalize_state(self, state: Optional[List[AirbyteStateMessage]]) -> Optional[List[AirbyteStateMessage]]:
+        """Flattens the given state (integer cursors, Airbyte 5.x shapes) into what the CDK's cursors read, in the
+        state manager the streams are built from."""
+        normalized = normalize_input_state(state, self._cursor_fields)
+        kept = {
+            message.stream.stream_descriptor.name: message.stream
+            for message in normalized or []
+            if message.type == AirbyteStateType.STREAM and message.stream
+        }
+        for message in state or []:
+            if message.type == AirbyteStateType.STREAM and message.stream:
+                descriptor = message.stream.stream_descriptor
+                stream = kept.get(descriptor.name)
+                blob = dict(vars(stream.stream_state)) if stream and stream.stream_state else {}
+                self._connector_state_manager.update_state_for_stream(descriptor.name, descriptor.namespace, blob)
+        return normalized
 
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:
         """Every command sees the normalised config (Airbyte's `client_secret` copied into `credentials`)."""
@@ -68,6 +91,7 @@ class SourceStripe(YamlDeclarativeSource):
         started = int(time.time())
         periods = retention_periods(self.resolved_manifest)
         selected = [configured.stream.name for configured in catalog.streams]
+        state = normalize_input_state(state, self._cursor_fields)
         for name, cursor, period in stale_cursors(periods, stream_states(state), selected):
             logger.warning(stale_cursor_message(name, cursor, period))
         cursors: Dict[str, Optional[float]] = {}
@@ -75,9 +99,12 @@ class SourceStripe(YamlDeclarativeSource):
         for message in super().read(logger, config, catalog, state):
             if message.type == Type.STATE and message.state and message.state.stream:
                 name = message.state.stream.stream_descriptor.name
+                if name in periods and is_no_cursor_state(message.state.stream.stream_state):
+                    # A child stream's first read has no cursor; its state comes at COMPLETE below.
+                    continue
                 if name in completed and (cursor_of(message.state.stream.stream_state) or 0) < started:
                     # The CDK repeats its final state after the stream's COMPLETE status.
-                    message = read_start_state(name, started)
+                    message = read_start_state(name, started, message.state.sourceStats)
                 elif name in periods:
                     cursors[name] = cursor_of(message.state.stream.stream_state)
             elif (
@@ -90,7 +117,19 @@ class SourceStripe(YamlDeclarativeSource):
                     completed.add(name)
                     if (cursors.get(name) or 0) < started:
                         yield read_start_state(name, started)
-            yield message
+            yield with_integer_cursor(message)
+
+    def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
+        """The CDK's catalog, plus `incremental` on `updated` for the child streams whose first (full-refresh) read has
+        no cursor of its own: the CDK describes a StateDelegatingStream by its full-refresh path alone."""
+        catalog = super().discover(logger, config)
+        for stream in catalog.streams:
+            field = self._cursor_fields.get(stream.name)
+            if field and SyncMode.incremental not in stream.supported_sync_modes:
+                stream.supported_sync_modes = [*stream.supported_sync_modes, SyncMode.incremental]
+                stream.source_defined_cursor = True
+                stream.default_cursor_field = [field]
+        return catalog
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Validates the config, then asks Stripe once, without retries, so a bad key or an unreachable host gets a

@@ -70,12 +70,33 @@ def test_stream_kind_matches_the_table(streams, name):
         assert (parent_stream.get("name") or parent_stream["$parameters"]["name"]) == parent
     else:
         assert router is None
-    assert ("incremental_sync" in stream) == (kind == "created" or evented)
+    if kind == "child":
+        # A child's first read lists every parent's children, without a cursor; its later reads follow events.
+        assert "incremental_sync" not in stream
+    else:
+        assert ("incremental_sync" in stream) == (kind == "created" or evented)
     if evented:
-        assert kind != "created" and kind != "child"
+        assert kind != "created"
         events_side = streams[name]["incremental_stream"]
-        assert events_side["retriever"]["requester"]["path"] == "events"
-        assert events_side["incremental_sync"]["cursor_field"] == stream["incremental_sync"]["cursor_field"] == "updated"
+        retriever = events_side["retriever"]
+        events_requester = retriever.get("parent_requester") or retriever["requester"]
+        assert events_requester["path"] == "events"
+        assert events_side["incremental_sync"]["cursor_field"] == "updated"
+        if kind != "child":
+            assert stream["incremental_sync"]["cursor_field"] == "updated"
+
+
+def test_children_that_follow_their_parent_read_the_parent_rows_event_types(streams):
+    followers = {
+        name: stream
+        for name, stream in streams.items()
+        if stream.get("type") == "StateDelegatingStream" and "parent_requester" in stream["incremental_stream"]["retriever"]
+    }
+    assert len(followers) == 9
+    for name, stream in followers.items():
+        parent = _expected()[name][2]
+        parameters = stream["incremental_stream"]["$parameters"]
+        assert parameters["parent_event_types"] == streams[parent]["incremental_stream"]["$parameters"]["event_types"], name
 
 
 def test_rows_are_sorted_within_each_group():
@@ -83,7 +104,7 @@ def test_rows_are_sorted_within_each_group():
 
     rows = yaml.safe_load((ROOT / "manifest.yaml").read_text(encoding="utf-8"))["streams"]
     names = [row["$parameters"]["name"] if "$parameters" in row else row["$ref"].rsplit("/", 1)[-1] for row in rows]
-    groups = [names[:5], names[5:37], names[37:]]
-    assert [len(g) for g in groups] == [5, 32, 17]
+    groups = [names[:5], names[5:37], names[37:46], names[46:49], names[49:]]
+    assert [len(g) for g in groups] == [5, 32, 9, 3, 5]
     for group in groups:
         assert group == sorted(group)

@@ -195,12 +195,12 @@ def test_given_a_child_without_its_parent_field_when_read_then_the_parent_id_is_
 
 
 def test_given_a_child_stream_that_takes_the_parent_in_the_query_when_read_then_the_parent_id_is_a_parameter(stripe):
-    stripe.get(f"{API}/payouts", [page([{"id": "po_1"}])])
+    stripe.get(f"{API}/payouts", [page([{"id": "po_1", "created": 1767225600}])])
     stripe.get(f"{API}/balance_transactions", [page([{"id": "txn_1"}])])
     output = run_read(["payout_balance_transactions"], make_config())
     [child] = requests_to(stripe, "balance_transactions")
     assert params(child)["payout"] == "po_1"
-    assert record_data(output) == [{"id": "txn_1", "payout": "po_1"}]
+    assert record_data(output) == [{"id": "txn_1", "payout": "po_1", "updated": 1767225600, "is_deleted": False}]
 
 
 def test_given_a_deleted_parent_when_read_then_the_other_parents_children_are_emitted_and_the_read_succeeds(stripe):

@@ -25,7 +25,7 @@ def state_message(name, **values):
 
 def test_every_evented_stream_uses_29_days_and_accounts_and_value_lists_are_not_evented():
     periods = retention_periods(SourceStripe(config={"credentials": {"access_token": "sk_test_x"}}).resolved_manifest)
-    assert len(periods) == 30
+    assert len(periods) == 30 + 9 + 3  # object streams, children following their parent, children with own events
     assert set(periods.values()) == {timedelta(days=29)}
     assert "accounts" not in periods and "value_lists" not in periods and "events" not in periods
 

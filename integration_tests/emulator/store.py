@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import string
 import threading
@@ -189,23 +190,28 @@ class Store:
         rec = Record(obj, res.key, created, next(self._seq), parent_id)
         st.data[res.store_key][rec.id] = rec
         st.invalidate(res.store_key)
+        parent_previous = None
         if parent_id:
             st.children[(res.key, parent_id)].append(rec)
-            self._refresh_embed(st, res, rec)
+            parent_previous = self._refresh_embed(st, res, rec)
         if res.key == "accounts":
             self.accounts[rec.id] = AccountState(rec.id, False, self.seed_value)
         if not (seeding and "via" in EVENT_TYPES.get(res.key, {})):
-            self._emit(st, res, "create", rec, created)
+            self._emit(st, res, "create", rec, created, parent_previous=parent_previous)
         return rec
 
-    def _refresh_embed(self, st: AccountState, res: Resource, rec: Record) -> None:
+    def _refresh_embed(self, st: AccountState, res: Resource, rec: Record) -> dict | None:
+        """Re-embeds the parent's list of children; returns the parent's `previous_attributes` for the change
+        (`{embed_in: <the list before>}`), as Stripe puts in the parent's update event, or None."""
         parent = self._parent_rec(st, rec)
         if not res.embed_in or parent is None or not isinstance(parent.obj.get(res.embed_in), dict):
-            return
+            return None
+        before = json.loads(json.dumps(parent.obj[res.embed_in]))
         kids = [c.obj for c in st.children[(res.key, parent.id)] if not c.deleted]
         parent.obj[res.embed_in] = dict(parent.obj[res.embed_in], data=kids[:10], has_more=len(kids) > 10,
                                         total_count=len(kids))
         parent.touch()
+        return {res.embed_in: before}
 
     def _log(self, st: AccountState, type_: str, snapshot: dict, at: int, previous=None) -> dict:
         ev = make_event(self._new_id("evt_", st.rng), type_, snapshot, at, self._new_id("req_", st.rng), previous,
@@ -214,14 +220,15 @@ class Store:
         st.invalidate("events")
         return ev
 
-    def _emit(self, st, res, action, rec, at, type_=None, previous=None, status_changed=False):
+    def _emit(self, st, res, action, rec, at, type_=None, previous=None, status_changed=False, parent_previous=None):
         entry = EVENT_TYPES.get(res.key, {})
         if "via" in entry:
             anc = self._parent_rec(st, rec)
             while anc is not None and anc.res != entry["via"]:
                 anc = self._parent_rec(st, anc)
+                parent_previous = None  # a grandchild's change does not change the ancestor's embedded list
             if anc is not None and not anc.deleted:
-                self._log(st, type_ or entry["parent_event"], anc.copy(), at)
+                self._log(st, type_ or entry["parent_event"], anc.copy(), at, parent_previous)
             return
         if type_ is None:
             type_ = lookup_event_type(res.key, action, rec.obj if status_changed else None)
@@ -265,9 +272,9 @@ class Store:
             if "created" in fields:
                 rec.created = int(fields["created"])
                 st.invalidate(res.store_key)
-            self._refresh_embed(st, res, rec)
+            parent_previous = self._refresh_embed(st, res, rec)
             at = self.clock.now() if at is None else int(at)
-            self._emit(st, res, "update", rec, at, event_type, previous, "status" in fields)
+            self._emit(st, res, "update", rec, at, event_type, previous, "status" in fields, parent_previous)
             return rec.copy()
 
     def delete(self, resource_key: str, id: str, at: int | None = None, account: str | None = None) -> None:
@@ -291,8 +298,9 @@ class Store:
             st.invalidate(res.store_key)
             if res.key == "accounts":
                 self.accounts.pop(rec.id, None)
-            self._refresh_embed(st, res, rec)
-            self._emit(st, res, "delete", rec, at, entry.get("delete") if "via" not in entry else None)
+            parent_previous = self._refresh_embed(st, res, rec)
+            self._emit(st, res, "delete", rec, at, entry.get("delete") if "via" not in entry else None,
+                       parent_previous=parent_previous)
 
     # ----------------------------------------------------------------- events
     def add_event(self, type: str, obj: dict, at: int | None = None, account: str | None = None,

@@ -32,10 +32,16 @@ class ListDataExtractor(RecordExtractor):
 # Event types whose name says "deleted" but whose object stays listed by Stripe: a canceled subscription is still
 # returned by `/v1/subscriptions?status=all`, so it is not deleted for the destination, only `status: canceled`.
 STILL_LISTED_DELETION_EVENTS = frozenset({"customer.subscription.deleted"})
+# Event types whose object leaves its stream's list without a `.deleted` name: a detached payment method is no
+# longer listed under its customer.
+REMOVAL_EVENTS = frozenset({"payment_method.detached"})
 
 
 def is_deletion(event_type: str) -> bool:
-    """True when the event says its object is gone from Stripe's list (`*.deleted`, except canceled subscriptions)."""
+    """True when the event says its object is gone from Stripe's list (`*.deleted` except canceled subscriptions, and
+    `REMOVAL_EVENTS`)."""
+    if event_type in REMOVAL_EVENTS:
+        return True
     return event_type.endswith(".deleted") and event_type not in STILL_LISTED_DELETION_EVENTS
 
 

@@ -45,3 +45,42 @@ class NewestSnapshotFilter(RecordFilter):
                 continue
             seen.add(object_id)
             yield record
+
+
+@dataclass
+class NewestChildSnapshotFilter(NewestSnapshotFilter):
+    """`NewestSnapshotFilter` for child objects read from their own events (payment methods, customer sources).
+
+    Keeps only objects of the stream's kind (`$parameters.event_object`: `customer.source.*` events carry cards and
+    bank accounts alike) that belong to a parent (`$parameters.parent_field` set: a payment method attached to no
+    customer is no row of the stream), or that the event removed (`is_deleted`: a detached payment method has no
+    customer any more).
+
+        record_filter:
+          type: CustomRecordFilter
+          class_name: source_stripe.components.filters.NewestChildSnapshotFilter
+        # with $parameters: {event_object: card, parent_field: customer}
+    """
+
+    _object: str = field(init=False, default="")
+    _parent_field: str = field(init=False, default="")
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._object = str(parameters.get("event_object") or "")
+        self._parent_field = str(parameters.get("parent_field") or "")
+        if not self._object or not self._parent_field:
+            raise ValueError("NewestChildSnapshotFilter needs $parameters.event_object and $parameters.parent_field")
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        own = (
+            record
+            for record in records
+            if record.get("object") == self._object and (record.get(self._parent_field) or record.get("is_deleted"))
+        )
+        return super().filter_records(own, stream_state, stream_slice, next_page_token)

@@ -73,3 +73,34 @@ class ListedObjectTransformation(RecordTransformation):
             updated = int(end) if end is not None else None
         record["updated"] = updated
         record["is_deleted"] = False
+
+
+@dataclass
+class ChildSnapshotTransformation(RecordTransformation):
+    """Gives a child record the fields object records carry: `updated` and `is_deleted: false`.
+
+    `updated` is the time of the parent change the child was listed for: the parent event's time on the events
+    path (`extra_fields.updated`, set by `ChangedParentsChildrenRetriever`), the parent's `created` on the
+    full-refresh path (`extra_fields.created`, from the parent stream config's `extra_fields`), the way a listed
+    object's `updated` is its `created`.
+
+        transformations:
+          - type: CustomTransformation
+            class_name: source_stripe.components.transformations.ChildSnapshotTransformation
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        extra = stream_slice.extra_fields if stream_slice is not None else {}
+        updated = extra.get("updated")
+        if updated is None:
+            updated = extra.get("created")
+        record["updated"] = int(updated) if updated is not None else None
+        record["is_deleted"] = False
