@@ -16,14 +16,14 @@ from integration_tests.truth import expected_ids
 
 
 
-def _read_until_states(config: dict, catalog: dict, states_before_kill: int) -> tuple[set, list]:
+def _read_until_states(config: dict, catalog: dict, states_before_kill: int, extra_args: list | None = None) -> tuple[set, list]:
     """Runs a read, SIGKILLs it right after its n-th STATE message; returns (ids read, last state per stream)."""
     ids, last_state = set(), {}
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "config.json").write_text(json.dumps(config))
         (Path(tmp) / "catalog.json").write_text(json.dumps(catalog))
         process = subprocess.Popen(
-            [sys.executable, str(REPO / "main.py"), "read", "--config", "config.json", "--catalog", "catalog.json"],
+            [sys.executable, str(REPO / "main.py"), "read", "--config", "config.json", "--catalog", "catalog.json", *(extra_args or [])],
             cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         seen_states = 0
@@ -58,3 +58,60 @@ def test_killed_sync_resumed_from_its_last_state_loses_no_record():
             expected = expected_ids(emulator.store, stream, start)
             assert expected <= first_ids | resumed.ids(stream), f"{stream}: records lost across the kill"
         assert resumed.ids("events") < expected_ids(emulator.store, "events", start), "the resume re-read everything"
+
+
+def _changed_since(store, stream: str, parent_stream: str | None, types: list[str], since: int) -> set:
+    """Ids an incremental read from `since` must return: the objects of the stream's events since then, or for a
+    child stream that follows its parent, the live children of the parents changed since then."""
+    changed = {e["data"]["object"]["id"] for e in store.events() if e["type"] in types and e["created"] >= since}
+    if parent_stream is None:
+        return changed
+    return {c["id"] for pid in changed for c in store.children_of(stream, pid)}
+
+
+def test_killed_incremental_sync_resumed_from_its_last_state_loses_no_change():
+    import yaml
+
+    rows = {r["$parameters"]["name"]: r["$parameters"] for r in yaml.safe_load((REPO / "manifest.yaml").read_text())["streams"]
+            if "$parameters" in r}
+    with Emulator(seed=23, scale=12) as emulator:
+        now = emulator.store.clock.now()
+        cursor = now - 20 * 86400
+        store = emulator.store
+        lines = [c for pid in sorted(r.id for r in store.live_records("invoices"))
+                 for c in store.children_of("invoice_line_items", pid)]
+        for day in range(20):  # changes on every day since the cursor
+            at = cursor + day * 86400 + 3600
+            store.create("charges", at=at)
+            store.create("customers", at=at)
+            store.update("invoice_line_items", lines[day % len(lines)]["id"], {"metadata": {"day": str(day)}}, at=at)
+        # One-day event windows, each closed by a state: twenty for each stream.
+        config = emulator_config(emulator.url, slice_range=1, num_workers=2)
+        streams = {"charges": None, "customers": None, "invoice_line_items": "invoices"}
+        catalog = configured_catalog({name: "incremental" for name in streams})
+        state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": n}, "stream_state": {"updated": cursor}}}
+                 for n in streams]
+        first_ids, resume_state = _read_until_states_from(config, catalog, state, states_before_kill=12)
+        assert resume_state, "the killed sync emitted no state"
+        resumed = run_connector("read", config, catalog, resume_state + [s for s in state if s["stream"]["stream_descriptor"]["name"]
+                                                                         not in {r["stream"]["stream_descriptor"]["name"] for r in resume_state}])
+        assert resumed.returncode == 0, resumed.stderr
+        for stream, parent in streams.items():
+            types = rows[stream].get("parent_event_types") or rows[stream]["event_types"]
+            expected = _changed_since(emulator.store, stream, parent, types, cursor)
+            assert expected, stream
+            assert expected <= first_ids | resumed.ids(stream), f"{stream}: changes lost across the kill"
+        advanced = {s["stream"]["stream_descriptor"]["name"] for s in resume_state
+                    if int(s["stream"]["stream_state"]["updated"]) > cursor}
+        assert advanced, "no stream's cursor moved before the kill"
+        for stream in advanced:
+            types = rows[stream].get("parent_event_types") or rows[stream]["event_types"]
+            assert resumed.ids(stream) < _changed_since(emulator.store, stream, streams[stream], types, cursor - 60), \
+                f"{stream}: the resume re-read every change ({resume_state}, cursor {cursor})"
+
+
+def _read_until_states_from(config: dict, catalog: dict, state: list, states_before_kill: int) -> tuple[set, list]:
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "state.json").write_text(json.dumps(state))
+        ids, last = _read_until_states(config, catalog, states_before_kill, extra_args=["--state", str(Path(tmp) / "state.json")])
+    return ids, last
