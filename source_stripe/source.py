@@ -24,7 +24,14 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from source_stripe.bundle import manifest_path
 from source_stripe.config import ConfigError, normalize_config, validate_config
 from source_stripe.probe import probe_connection
-from source_stripe.state import cursor_fields, is_no_cursor_state, normalize_input_state, with_integer_cursor
+from source_stripe.state import (
+    BACKFILL_STARTED,
+    backfill_started,
+    cursor_fields,
+    is_no_cursor_state,
+    normalize_input_state,
+    with_integer_cursor,
+)
 from source_stripe.retention import (
     cursor_of,
     read_start_state,
@@ -49,7 +56,9 @@ class SourceStripe(YamlDeclarativeSource):
             state=state,
         )
         self._cursor_fields = cursor_fields(self.resolved_manifest)
+        self._periods = retention_periods(self.resolved_manifest)
         self._state = self._normalize_state(state)
+        self._backfills = self._resume_backfills(self._state)
 
     def _normalize_state(self, state: Optional[List[AirbyteStateMessage]]) -> Optional[List[AirbyteStateMessage]]:
         """Flattens the given state (integer cursors, Airbyte 5.x shapes) into what the CDK's cursors read, in the
@@ -68,6 +77,21 @@ class SourceStripe(YamlDeclarativeSource):
                 self._connector_state_manager.update_state_for_stream(descriptor.name, descriptor.namespace, blob)
         return normalized
 
+    def _resume_backfills(self, state: Optional[List[AirbyteStateMessage]]) -> Dict[str, int]:
+        """{stream: backfill start} for each object stream whose state is an interrupted first read: its
+        StateDelegatingStream is replaced by its list path, which resumes from the state's cursor."""
+        backfills = {
+            name: started
+            for name, blob in stream_states(state).items()
+            if (started := backfill_started(blob)) is not None
+        }
+        streams = self._source_config["streams"]
+        for index, stream in enumerate(streams):
+            name = stream.get("name") or (stream.get("$parameters") or {}).get("name")
+            if name in backfills and stream.get("type") == "StateDelegatingStream":
+                streams[index] = stream["full_refresh_stream"]
+        return backfills
+
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:
         """Every command sees the normalised config (Airbyte's `client_secret` copied into `credentials`)."""
         return normalize_config(super().read_config(config_path))
@@ -79,34 +103,50 @@ class SourceStripe(YamlDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
-        """Reads, with two additions for the object streams read through events:
+        """Reads, with these additions for the streams read through events (object and child streams):
 
         - a WARN for each selected stream whose cursor is past Stripe's event retention (the CDK then resets its
           state and re-reads the list);
-        - when such a stream completes, its cursor moves up to the time this read started if it is behind it. The
+        - while a stream's list is read (first read, stale cursor, or an interrupted first read resumed), its
+          checkpoints carry `backfill_started`, so that a killed read resumes the list rather than switching to the
+          events from a cursor that only says how far the list got;
+        - when such a stream completes, its cursor is the time its list read started (for a resumed one, the first
+          attempt's); an events-path stream's cursor moves up to the time this read started if it is behind it. The
           CDK's cursor is the newest `updated` it saw, which for a quiet stream stays at the last change (or the
           start date) and would soon fall out of the retention, forcing a full re-read on every sync. Everything up
-          to the read's start has been read (the list is read after it; the events up to now), so it is safe.
+          to that time has been read (the list is read after it; the events up to now), so it is safe;
+        - cursors are written as integers; a child stream's cursorless first-read state is not written.
         """
         started = int(time.time())
-        periods = retention_periods(self.resolved_manifest)
+        periods = self._periods
         selected = [configured.stream.name for configured in catalog.streams]
         state = normalize_input_state(state, self._cursor_fields)
-        for name, cursor, period in stale_cursors(periods, stream_states(state), selected):
+        states = stream_states(state)
+        stale = stale_cursors(periods, {n: s for n, s in states.items() if n not in self._backfills}, selected)
+        for name, cursor, period in stale:
             logger.warning(stale_cursor_message(name, cursor, period))
+        # Streams whose list is read this time (no state, a stale one, or an interrupted first read), and when
+        # their backfill started: their cursor at the end.
+        backfills = {name: started for name in periods if name not in states or name in {s[0] for s in stale}}
+        backfills.update(self._backfills)
         cursors: Dict[str, Optional[float]] = {}
         completed: Set[str] = set()
         for message in super().read(logger, config, catalog, state):
             if message.type == Type.STATE and message.state and message.state.stream:
                 name = message.state.stream.stream_descriptor.name
-                if name in periods and is_no_cursor_state(message.state.stream.stream_state):
+                stream_state = message.state.stream.stream_state
+                if name in periods and is_no_cursor_state(stream_state):
                     # A child stream's first read has no cursor; its state comes at COMPLETE below.
                     continue
-                if name in completed and (cursor_of(message.state.stream.stream_state) or 0) < started:
+                since = backfills.get(name, started)
+                if name in completed and (name in backfills or (cursor_of(stream_state) or 0) < since):
                     # The CDK repeats its final state after the stream's COMPLETE status.
-                    message = read_start_state(name, started, message.state.sourceStats)
+                    message = read_start_state(name, since, message.state.sourceStats)
+                elif name in backfills and name not in completed and stream_state is not None:
+                    # A checkpoint of the list: resumable as such, not as an events cursor.
+                    setattr(stream_state, BACKFILL_STARTED, since)
                 elif name in periods:
-                    cursors[name] = cursor_of(message.state.stream.stream_state)
+                    cursors[name] = cursor_of(stream_state)
             elif (
                 message.type == Type.TRACE
                 and message.trace.type == TraceType.STREAM_STATUS
@@ -115,8 +155,9 @@ class SourceStripe(YamlDeclarativeSource):
                 name = message.trace.stream_status.stream_descriptor.name
                 if name in periods:
                     completed.add(name)
-                    if (cursors.get(name) or 0) < started:
-                        yield read_start_state(name, started)
+                    since = backfills.get(name, started)
+                    if name in backfills or (cursors.get(name) or 0) < since:
+                        yield read_start_state(name, since)
             yield with_integer_cursor(message)
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:

@@ -113,16 +113,32 @@ def normalize_input_state(
                 f"(keys: {sorted(blob)}); the stream is read again from start_date."
             )
             continue
+        flat: Dict[str, Any] = {fields[name]: str(value)}
+        backfill_started = _as_epoch(blob.get(BACKFILL_STARTED))
+        if backfill_started is not None:
+            flat[BACKFILL_STARTED] = backfill_started
         normalized.append(
             AirbyteStateMessage(
                 type=AirbyteStateType.STREAM,
                 stream=AirbyteStreamState(
                     stream_descriptor=message.stream.stream_descriptor,
-                    stream_state=AirbyteStateBlob(**{fields[name]: str(value)}),
+                    stream_state=AirbyteStateBlob(**flat),
                 ),
             )
         )
     return normalized
+
+
+# An object stream's first read (its list, in `created` windows) checkpoints as `{"updated": <end of the windows
+# read>, "backfill_started": <when that first read started>}`. Such a state resumes the list from its cursor instead of
+# switching to the events (objects created after the cursor may have no event), and the stream's cursor at the end of
+# the list is `backfill_started`, so that the events of everything that changed during the whole backfill are read.
+BACKFILL_STARTED = "backfill_started"
+
+
+def backfill_started(stream_state: Any) -> Optional[int]:
+    """The start time of the interrupted first read a state resumes, or None for an ordinary cursor."""
+    return _as_epoch(_blob(stream_state).get(BACKFILL_STARTED))
 
 
 def with_integer_cursor(message: AirbyteMessage) -> AirbyteMessage:

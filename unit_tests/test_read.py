@@ -360,10 +360,11 @@ def test_given_neither_account_nor_version_when_read_then_neither_header_is_sent
 def test_given_an_airbyte_config_when_read_then_client_secret_authenticates_and_account_id_is_sent(stripe):
     stripe.get(f"{API}/charges", [page([{"id": "ch_1"}])])
     output = run_read(["charges"], airbyte_config(account_id="acct_9", num_workers=2))
-    assert [r["id"] for r in record_data(output)] == ["ch_1"]
-    [request] = stripe.request_history
-    assert request.headers["Authorization"] == f"Bearer {KEY}"
-    assert request.headers["Stripe-Account"] == "acct_9"
+    assert {r["id"] for r in record_data(output)} == {"ch_1"}  # one answer per `slice_range` window
+    assert stripe.request_history
+    for request in stripe.request_history:
+        assert request.headers["Authorization"] == f"Bearer {KEY}"
+        assert request.headers["Stripe-Account"] == "acct_9"
 
 
 def test_given_an_api_base_url_when_read_then_requests_go_there_under_v1(stripe):
