@@ -145,11 +145,14 @@ def test_a_cursor_older_than_the_event_retention_re_reads_the_list_with_a_warnin
     names = ["charges", "customers", "payment_links"]
     state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": n}, "stream_state": {"updated": old}}} for n in names]
     emulator.reset_stats()
+    before = int(time.time())
     run = run_connector("read", emulator_config(emulator.url), _catalog(incremental["discovered"], names), state)
     assert run.returncode == 0, run.stderr
     assert "/v1/events" not in emulator.stats()["by_route"]
     for name in names:
         assert run.ids(name) == expected_ids(emulator.store, name, START_TS), name
+        # The re-listed snapshots are current: they must win over the older event snapshots the destination holds.
+        assert all(r["updated"] >= before for r in run.records[name]), name
         assert any(f"'{name}'" in m and "40.0 days old" in m for m in run.logs("WARN")), name
         assert int(run.final_state()[[s["stream"]["stream_descriptor"]["name"] for s in run.final_state()].index(name)]
                    ["stream"]["stream_state"]["updated"]) > int(old)

@@ -4,42 +4,26 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Dict, Iterator, List, Mapping, MutableMapping, Optional, Set
+from typing import Any, Dict, Iterator, List, Mapping, MutableMapping, Optional
 
 from airbyte_cdk.models import (
     AirbyteCatalog,
     AirbyteConnectionStatus,
     AirbyteMessage,
     AirbyteStateMessage,
-    AirbyteStreamStatus,
-    ConfiguredAirbyteCatalog,
     AirbyteStateType,
+    ConfiguredAirbyteCatalog,
     Status,
     SyncMode,
-    TraceType,
-    Type,
 )
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
 from source_stripe.bundle import manifest_path
+from source_stripe.checkpoints import EventCursorCheckpoints
 from source_stripe.config import ConfigError, normalize_config, validate_config
 from source_stripe.probe import probe_connection
-from source_stripe.state import (
-    BACKFILL_STARTED,
-    backfill_started,
-    cursor_fields,
-    is_no_cursor_state,
-    normalize_input_state,
-    with_integer_cursor,
-)
-from source_stripe.retention import (
-    cursor_of,
-    read_start_state,
-    retention_periods,
-    stale_cursor_message,
-    stale_cursors,
-    stream_states,
-)
+from source_stripe.retention import retention_periods, stale_cursor_message, stale_cursors, stream_states
+from source_stripe.state import backfill_started, cursor_fields, normalize_input_state
 
 
 class SourceStripe(YamlDeclarativeSource):
@@ -103,62 +87,23 @@ class SourceStripe(YamlDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
-        """Reads, with these additions for the streams read through events (object and child streams):
-
-        - a WARN for each selected stream whose cursor is past Stripe's event retention (the CDK then resets its
-          state and re-reads the list);
-        - while a stream's list is read (first read, stale cursor, or an interrupted first read resumed), its
-          checkpoints carry `backfill_started`, so that a killed read resumes the list rather than switching to the
-          events from a cursor that only says how far the list got;
-        - when such a stream completes, its cursor is the time its list read started (for a resumed one, the first
-          attempt's); an events-path stream's cursor moves up to the time this read started if it is behind it. The
-          CDK's cursor is the newest `updated` it saw, which for a quiet stream stays at the last change (or the
-          start date) and would soon fall out of the retention, forcing a full re-read on every sync. Everything up
-          to that time has been read (the list is read after it; the events up to now), so it is safe;
-        - cursors are written as integers; a child stream's cursorless first-read state is not written.
-        """
+        """Reads, with a WARN for each selected stream whose cursor is past Stripe's event retention (the CDK then
+        resets its state and re-reads the list), and the state of the streams read through events written by
+        `EventCursorCheckpoints`."""
         started = int(time.time())
-        periods = self._periods
         selected = [configured.stream.name for configured in catalog.streams]
         state = normalize_input_state(state, self._cursor_fields)
         states = stream_states(state)
-        stale = stale_cursors(periods, {n: s for n, s in states.items() if n not in self._backfills}, selected)
+        stale = stale_cursors(self._periods, {n: s for n, s in states.items() if n not in self._backfills}, selected)
         for name, cursor, period in stale:
             logger.warning(stale_cursor_message(name, cursor, period))
-        # Streams whose list is read this time (no state, a stale one, or an interrupted first read), and when
-        # their backfill started: their cursor at the end.
-        backfills = {name: started for name in periods if name not in states or name in {s[0] for s in stale}}
+        re_listed = {name for name, _cursor, _period in stale}
+        backfills = {name: started for name in self._periods if name not in states or name in re_listed}
         backfills.update(self._backfills)
-        cursors: Dict[str, Optional[float]] = {}
-        completed: Set[str] = set()
-        for message in super().read(logger, config, catalog, state):
-            if message.type == Type.STATE and message.state and message.state.stream:
-                name = message.state.stream.stream_descriptor.name
-                stream_state = message.state.stream.stream_state
-                if name in periods and is_no_cursor_state(stream_state):
-                    # A child stream's first read has no cursor; its state comes at COMPLETE below.
-                    continue
-                since = backfills.get(name, started)
-                if name in completed and (name in backfills or (cursor_of(stream_state) or 0) < since):
-                    # The CDK repeats its final state after the stream's COMPLETE status.
-                    message = read_start_state(name, since, message.state.sourceStats)
-                elif name in backfills and name not in completed and stream_state is not None:
-                    # A checkpoint of the list: resumable as such, not as an events cursor.
-                    setattr(stream_state, BACKFILL_STARTED, since)
-                elif name in periods:
-                    cursors[name] = cursor_of(stream_state)
-            elif (
-                message.type == Type.TRACE
-                and message.trace.type == TraceType.STREAM_STATUS
-                and message.trace.stream_status.status == AirbyteStreamStatus.COMPLETE
-            ):
-                name = message.trace.stream_status.stream_descriptor.name
-                if name in periods:
-                    completed.add(name)
-                    since = backfills.get(name, started)
-                    if name in backfills or (cursors.get(name) or 0) < since:
-                        yield read_start_state(name, since)
-            yield with_integer_cursor(message)
+        checkpoints = EventCursorCheckpoints(
+            streams=self._periods, started=started, backfills=backfills, re_listed=re_listed
+        )
+        yield from checkpoints.rewrite(super().read(logger, config, catalog, state))
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """The CDK's catalog, plus `incremental` on `updated` for the child streams whose first (full-refresh) read has
