@@ -1,0 +1,84 @@
+"""Discover: child streams offer incremental on `updated`, but for those re-listed in full on every sync."""
+
+from __future__ import annotations
+
+import logging
+from typing import Dict, List
+
+import pytest
+from airbyte_cdk.models import AirbyteStream, SyncMode
+
+from helpers import make_config
+from source_stripe.source import SourceStripe
+
+FULL_REFRESH_ONLY_CHILDREN = {
+    "external_account_bank_accounts",
+    "external_account_cards",
+    "persons",
+    "value_list_items",
+    "usage_records",
+}
+
+
+@pytest.fixture(scope="module")
+def source() -> SourceStripe:
+    return SourceStripe(config=make_config())
+
+
+@pytest.fixture(scope="module")
+def catalog(source) -> Dict[str, AirbyteStream]:
+    config = make_config()
+    return {stream.name: stream for stream in source.discover(logging.getLogger("airbyte"), config).streams}
+
+
+@pytest.fixture(scope="module")
+def child_streams(source) -> List[str]:
+    """The manifest's streams that list the children of a parent (their rows name a `parent_field`)."""
+    names = []
+    for stream in source.resolved_manifest["streams"]:
+        parameters = stream.get("$parameters") or {}
+        if parameters.get("parent_field"):
+            names.append(stream.get("name") or parameters["name"])
+    return sorted(names)
+
+
+def test_the_manifest_has_the_expected_child_streams(child_streams):
+    assert len(child_streams) == 17
+    assert FULL_REFRESH_ONLY_CHILDREN <= set(child_streams)
+    assert {"invoice_line_items", "payout_balance_transactions", "payment_methods", "customer_cards"} <= set(child_streams)
+
+
+def test_every_child_stream_but_those_relisted_in_full_offers_incremental_on_updated(catalog, child_streams):
+    incremental_children = [name for name in child_streams if name not in FULL_REFRESH_ONLY_CHILDREN]
+    assert len(incremental_children) == 12
+    for name in incremental_children:
+        stream = catalog[name]
+        assert stream.supported_sync_modes == [SyncMode.full_refresh, SyncMode.incremental], name
+        assert stream.source_defined_cursor is True, name
+        assert stream.default_cursor_field == ["updated"], name
+
+
+@pytest.mark.parametrize("name", sorted(FULL_REFRESH_ONLY_CHILDREN))
+def test_children_of_accounts_value_lists_and_usage_records_offer_only_full_refresh(catalog, name):
+    stream = catalog[name]
+    assert stream.supported_sync_modes == [SyncMode.full_refresh]
+    assert not stream.source_defined_cursor
+    assert not stream.default_cursor_field
+
+
+def test_the_parents_that_have_no_events_offer_only_full_refresh(catalog):
+    for name in ("accounts", "value_lists"):
+        assert catalog[name].supported_sync_modes == [SyncMode.full_refresh], name
+
+
+def test_object_streams_keep_their_own_cursor(catalog):
+    assert catalog["events"].default_cursor_field == ["created"]
+    assert catalog["invoices"].default_cursor_field == ["updated"]
+    assert SyncMode.incremental in catalog["invoices"].supported_sync_modes
+
+
+def test_every_incremental_child_offers_updated_in_its_schema(catalog, child_streams):
+    for name in child_streams:
+        if name not in FULL_REFRESH_ONLY_CHILDREN:
+            properties = catalog[name].json_schema.get("properties") or {}
+            assert "updated" in properties and "is_deleted" in properties, name
