@@ -67,13 +67,13 @@ def flat_cursor(stream_state: Mapping[str, Any], field: str) -> Optional[int]:
     partitions = stream_state.get("states")
     if isinstance(partitions, list):
         values = [
-            flat_cursor(partition.get("cursor") or {}, field)
-            for partition in partitions
+            flat_cursor(partition["cursor"], field)
             if isinstance(partition, Mapping) and isinstance(partition.get("cursor"), Mapping)
+            else None
+            for partition in partitions
         ]
-        known = [value for value in values if value is not None]
-        if known and len(known) == len(values):
-            return min(known)
+        if values and all(value is not None for value in values):
+            return min(value for value in values if value is not None)
     return None
 
 

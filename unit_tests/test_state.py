@@ -264,3 +264,9 @@ def test_an_unreadable_state_makes_the_stream_start_over_with_a_warning():
     assert any("'charges'" in w and "start_date" in w for w in warnings), warnings
     final = dict(vars(output.state_messages[-1].state.stream.stream_state))
     assert type(final["updated"]) is int
+
+
+def test_per_partition_cursors_with_a_partition_lacking_its_cursor_give_no_cursor():
+    state = {"states": [{"partition": {"parent_slice": {}, "invoice": "in_1"}, "cursor": {"updated": "1767300000"}},
+                        {"partition": {"parent_slice": {}, "invoice": "in_2"}}]}
+    assert flat_cursor(state, "updated") is None
