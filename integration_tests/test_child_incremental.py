@@ -186,3 +186,23 @@ def test_a_child_cursor_older_than_the_event_retention_re_lists_with_a_warning(c
     for name in names:
         assert run.ids(name) == expected_ids(emulator.store, name, START_TS), name
         assert any(f"'{name}'" in m and "40.0 days old" in m for m in run.logs("WARN")), name
+
+
+def test_children_re_listed_in_full_on_every_sync_equal_the_emulators_truth_after_changes():
+    with Emulator(seed=17, scale=3) as emulator:
+        store = emulator.store
+        config = emulator_config(emulator.url)
+        catalog = configured_catalog({name: "full_refresh" for name in RE_LISTED})
+        first = run_connector("read", config, catalog)
+        assert first.returncode == 0, first.stderr
+        removed = {}
+        for stream in RE_LISTED:
+            parents = _live_parents_with_children(store, stream)
+            store.create(stream, parent_id=parents[0])
+            removed[stream] = store.children_of(stream, parents[-1])[0]["id"]
+            store.delete(stream, removed[stream])
+        second = run_connector("read", config, catalog, first.final_state())
+        assert second.returncode == 0, second.stderr
+        for stream in RE_LISTED:
+            assert second.ids(stream) == expected_ids(store, stream, START_TS), stream
+            assert removed[stream] in first.ids(stream) and removed[stream] not in second.ids(stream), stream
