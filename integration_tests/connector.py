@@ -86,6 +86,19 @@ class Run:
         return self.of_type("CONNECTION_STATUS")[-1]["connectionStatus"]
 
 
+def destination_view(*runs: Run) -> Dict[str, Dict[str, Dict[str, Any]]]:
+    """The destination after append_dedup on `updated`: {stream: {id: record}}, per id the newest record, later syncs
+    winning ties."""
+    view: Dict[str, Dict[str, Dict[str, Any]]] = {}
+    for run in runs:
+        for stream, records in run.records.items():
+            for record in records:
+                current = view.setdefault(stream, {}).get(record["id"])
+                if current is None or record["updated"] >= current["updated"]:
+                    view[stream][record["id"]] = record
+    return view
+
+
 def run_connector(
     command: str,
     config: Optional[Dict[str, Any]] = None,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from integration_tests.connector import configured_catalog, emulator_config, run_connector
+from integration_tests.connector import configured_catalog, destination_view, emulator_config, run_connector
 from integration_tests.emulator import Emulator
 from integration_tests.emulator.resources import resource
 from integration_tests.truth import expected_ids
@@ -34,18 +34,6 @@ FOLLOWING = _child_rows("children_following")
 OWN_EVENTS = _child_rows("own_evented_children_of")
 STREAMS = FOLLOWING + OWN_EVENTS
 RE_LISTED = ["external_account_bank_accounts", "external_account_cards", "persons", "usage_records", "value_list_items"]
-
-
-def _view(*runs):
-    """The destination after append_dedup on `updated`: per id the newest record, later syncs winning ties."""
-    view: dict[str, dict[str, dict]] = {}
-    for run in runs:
-        for stream, records in run.records.items():
-            for record in records:
-                current = view.setdefault(stream, {}).get(record["id"])
-                if current is None or record["updated"] >= current["updated"]:
-                    view[stream][record["id"]] = record
-    return view
 
 
 def _live_parents_with_children(store, stream):
@@ -139,7 +127,7 @@ def test_second_sync_reads_events_and_lists_only_the_changed_parents_children(ch
 def test_destination_equals_the_emulators_truth(children, stream):
     store = children["emulator"].store
     changed, deleted = children["scripted"][stream]
-    view = _view(children["first"], children["second"])[stream]
+    view = destination_view(children["first"], children["second"])[stream]
     live = {i for i, r in view.items() if not r["is_deleted"]}
     gone = {i for i, r in view.items() if r["is_deleted"]}
     assert live == expected_ids(store, stream, START_TS)

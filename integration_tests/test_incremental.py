@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from integration_tests.connector import configured_catalog, emulator_config, run_connector
+from integration_tests.connector import configured_catalog, destination_view, emulator_config, run_connector
 from integration_tests.emulator import Emulator
 from integration_tests.emulator.events import EVENT_TYPES, event_type
 from integration_tests.emulator.resources import resource
@@ -38,18 +38,6 @@ STREAMS = sorted(EVENTED)
 
 def _catalog(discovered, names):
     return configured_catalog({name: "incremental" for name in names}, discovered)
-
-
-def _view(*runs):
-    """The destination after append_dedup on `updated`: per id the newest record, later syncs winning ties."""
-    view: dict[str, dict[str, dict]] = {}
-    for run in runs:
-        for stream, records in run.records.items():
-            for record in records:
-                current = view.setdefault(stream, {}).get(record["id"])
-                if current is None or record["updated"] >= current["updated"]:
-                    view[stream][record["id"]] = record
-    return view
 
 
 def _script_changes(store, stream, at):
@@ -126,7 +114,7 @@ def test_destination_equals_the_emulators_truth(incremental, stream):
     store = incremental["emulator"].store
     changed, deleted = incremental["scripted"][stream]
     second = incremental["second"]
-    view = _view(incremental["first"], second)[stream]
+    view = destination_view(incremental["first"], second)[stream]
     live = {i for i, r in view.items() if not r["is_deleted"]}
     gone = {i for i, r in view.items() if r["is_deleted"]}
     assert live == expected_ids(store, stream, START_TS)
