@@ -60,11 +60,12 @@ def _load_inputs(command: str, args: List[str]):
     if not config_path:
         raise InputError(f"'{command}' needs --config <path to a JSON config file>")
     config = normalize_config(read_json_file(config_path, "config"))
-    if command != "check":  # check reports config problems as a FAILED connection status instead
-        try:
-            validate_config(config)
-        except ConfigError as error:
-            raise InputError(str(error)) from None
+    # Before the CDK's own check against the spec, whose messages do not name the field; `check` reports the
+    # problem as a FAILED connection status (`_fail`).
+    try:
+        validate_config(config)
+    except ConfigError as error:
+        raise InputError(str(error)) from None
     catalog = state = None
     if command == "read":
         catalog_path = _option(args, "--catalog")

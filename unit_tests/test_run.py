@@ -131,6 +131,14 @@ def test_check_with_a_bad_config_reports_a_failed_connection(cli, tmp_path):
     assert "Traceback" not in out + err
 
 
+def test_check_with_an_out_of_range_number_names_the_field(cli, tmp_path):
+    config = write_json(tmp_path / "config.json", make_config(num_workers=0))
+    code, messages, _, _ = cli(["check", "--config", config])
+    assert code == 0
+    [status] = [m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS"]
+    assert status["status"] == "FAILED" and "num_workers must be between 1 and 50, got 0" in status["message"]
+
+
 def test_check_with_a_missing_config_file_reports_a_failed_connection(cli, tmp_path):
     missing = str(tmp_path / "nope.json")
     code, messages, _, _ = cli(["check", "--config", missing])
