@@ -19,6 +19,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
 from source_stripe.bundle import manifest_path
+from source_stripe.components.factory import StripeComponentFactory
 from source_stripe.config import ConfigError, normalize_config, validate_config
 from source_stripe.probe import probe_connection
 from source_stripe.retention import (
@@ -44,6 +45,7 @@ class SourceStripe(YamlDeclarativeSource):
             config=normalize_config(config) if config else config,
             state=state,
         )
+        StripeComponentFactory.adopt(self._constructor)  # density windows (manifest: `window_pages`)
 
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:
         """Every command sees the normalised config (Airbyte's `client_secret` copied into `credentials`)."""

@@ -23,3 +23,8 @@ def json_body(response: requests.Response) -> Mapping[str, Any]:
             raise ValueError("Stripe response body is not a JSON object")
         setattr(response, _CACHE_ATTRIBUTE, body)
     return body
+
+
+def cache_body(response: requests.Response, body: Mapping[str, Any]) -> None:
+    """Sets the parsed body `json_body` returns for `response` (for a response built from an already parsed body)."""
+    setattr(response, _CACHE_ATTRIBUTE, body)
