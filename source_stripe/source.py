@@ -46,6 +46,22 @@ class SourceStripe(YamlDeclarativeSource):
             state=state,
         )
         StripeComponentFactory.adopt(self._constructor)  # density windows (manifest: `window_pages`)
+        # A read builds only the streams its catalog selects (building all 54 costs ~0.35 s of start-up).
+        self._selected_stream_names: Optional[Set[str]] = (
+            {configured.stream.name for configured in catalog.streams} if catalog and catalog.streams else None
+        )
+
+    def _stream_configs(self, manifest: Mapping[str, Any]) -> List[Dict[str, Any]]:
+        """The manifest's streams, only those of the catalog when the source was made for a read. Children carry
+        their parent stream inline, so a selected child still has its parent."""
+        configs = super()._stream_configs(manifest)
+        if self._selected_stream_names is None:
+            return configs
+        return [config for config in configs if config.get("name") in self._selected_stream_names]
+
+    def _validate_source(self) -> None:
+        """The bundled manifest is validated against the CDK's schema by the tests
+        (unit_tests/test_manifest_schema.py), not on every start (~0.15 s)."""
 
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:
         """Every command sees the normalised config (Airbyte's `client_secret` copied into `credentials`)."""

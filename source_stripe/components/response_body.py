@@ -25,6 +25,8 @@ def json_body(response: requests.Response) -> Mapping[str, Any]:
     return body
 
 
-def cache_body(response: requests.Response, body: Mapping[str, Any]) -> None:
-    """Sets the parsed body `json_body` returns for `response` (for a response built from an already parsed body)."""
-    setattr(response, _CACHE_ATTRIBUTE, body)
+
+def forget_body(response: requests.Response) -> None:
+    """Drops the parsed body cached on `response` (the next `json_body` parses its bytes again)."""
+    if hasattr(response, _CACHE_ATTRIBUTE):
+        delattr(response, _CACHE_ATTRIBUTE)
