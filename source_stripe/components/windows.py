@@ -90,9 +90,9 @@ class WindowPlanner:
     - A range whose first page holds everything is one window (one request).
     - Window size: `window_pages` pages, smaller (down to 2 pages) when that gives fewer than 4 windows per worker,
       so a mid-sized stream still spreads over the workers.
-    - Probes: the top of the range, then a grid of at most `max_grid` points (evenly in time; once more over the
-      part with data when the grid finds the older half of the range empty, e.g. a start_date years before the
-      account's first object), then up to `bisection_rounds` rounds of bisection (at most `max_bisections` probes
+    - Probes: the top of the range, then a grid evenly in time of at most `first_grid` points, and of at most
+      `max_grid` points over the part with data when the first finds the older half of the range empty (e.g. a
+      start_date years before the account's first object), then up to `bisection_rounds` rounds of bisection (at most `max_bisections` probes
       each) in the gaps where the densities at both ends differ more than `disagreement` times, or where nothing is
       known below. Each round is sent in parallel (`workers` at most).
     - Not detected: a burst hidden in a gap whose both ends are quiet (e.g. one busy day between two grid points,
@@ -103,6 +103,7 @@ class WindowPlanner:
     page_size: int = 100
     window_pages: int = 5
     workers: int = 10
+    first_grid: int = 8
     max_grid: int = 16
     max_bisections: int = 16
     bisection_rounds: int = 2
@@ -114,9 +115,12 @@ class WindowPlanner:
             return [Window(lo, hi, top)]
         pages: Dict[int, ProbePage] = {hi: top}
         floor = lo  # nothing was created in [lo, floor)
-        for _ in range(2):  # a second grid over the part with data, when the first found the range's start empty
+        # A first grid (at most `first_grid` points: the estimate from the top page alone assumes the whole range is
+        # as dense as its top, wrong when start_date predates the data), then a second one over the part with data
+        # when the first found the range's start empty.
+        for most in (self.first_grid, self.max_grid):
             estimate = sum(estimate for _, _, estimate in self._segments(lo, pages))
-            grid = min(self.max_grid, math.ceil(estimate / self.window_size(estimate)), hi - floor + 1)
+            grid = min(most, math.ceil(estimate / self.window_size(estimate)), hi - floor + 1)
             if grid < 2:
                 break
             points = {floor - 1 + (hi - floor + 1) * k // grid for k in range(1, grid)} - {floor - 1} - set(pages)
