@@ -244,6 +244,8 @@ def main() -> int:
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, no anchor, < 30 s (CI)")
     ap.add_argument("--latency-ms", type=float, default=250)
     ap.add_argument("--per-object-ms", type=float, default=2)
+    ap.add_argument("--num-workers", type=int, default=None,
+                    help="num_workers for ours (default: the connector's default, 10); also adds a row with 50")
     ap.add_argument("--out", default=str(BENCH / "results.md"))
     a = ap.parse_args()
     if a.smoke:
@@ -261,7 +263,9 @@ def main() -> int:
                  f"({emu.info['events']} events) in {emu.info['seed_seconds']:.1f} s via store.create()")
     try:
         print(f"emulator {emu.url}: {emu.info}", flush=True)
-        ours = measured(emu, f"ours (N={a.charges}+{a.customers})", ours_argv(), ours_config(emu.url), streams)
+        workers = {"num_workers": a.num_workers} if a.num_workers else {}
+        label = f"ours (N={a.charges}+{a.customers})" + (f", num_workers {a.num_workers}" if a.num_workers else "")
+        ours = measured(emu, label, ours_argv(), ours_config(emu.url, **workers), streams)
         rows.append(ours)
 
         # 4. zero latency, emulator rate limit off, connector's own 100/s budget lifted (call_rate_limit)
@@ -283,7 +287,7 @@ def main() -> int:
         emu = EmulatorProc(a.anchor_charges, a.customers, a.latency_ms, a.per_object_ms, rate_limit=True)
         try:
             small = measured(emu, f"ours (N={a.anchor_charges}+{a.customers})", ours_argv(),
-                             ours_config(emu.url), streams)
+                             ours_config(emu.url, **workers), streams)
             rows.append(small)
             anchor = measured(emu, f"airbyte 5.14.1 (N={a.anchor_charges}+{a.customers})", [str(exe)],
                               anchor_config(), streams, env=anchor_env(emu.url))

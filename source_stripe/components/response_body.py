@@ -23,3 +23,10 @@ def json_body(response: requests.Response) -> Mapping[str, Any]:
             raise ValueError("Stripe response body is not a JSON object")
         setattr(response, _CACHE_ATTRIBUTE, body)
     return body
+
+
+
+def forget_body(response: requests.Response) -> None:
+    """Drops the parsed body cached on `response` (the next `json_body` parses its bytes again)."""
+    if hasattr(response, _CACHE_ATTRIBUTE):
+        delattr(response, _CACHE_ATTRIBUTE)

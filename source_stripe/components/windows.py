@@ -1,0 +1,411 @@
+"""`created` windows sized to the data, so that a stream's history is read as many windows at once.
+
+Stripe lists are newest first and paginated with `starting_after`, so one `created` window is read one page after
+another: a window of 1,000 pages takes 1,000 round trips in a row whatever `num_workers` is. Splitting the history
+into windows of a few pages each lets the CDK read up to `num_workers` of them at once. Equal time windows do not
+work: Stripe data is bursty (a busy month, an import day), so the windows are cut from the density of the data,
+learned with probe requests.
+
+A probe is the first page of the window `[lo, point]` (`created[gte]=lo`, `created[lte]=point`, `limit=100`): the
+(up to) 100 newest objects at or before `point`. Their `created` times give the density just below `point`; when the
+page has no more, it is every object of `[lo, point]`. The planner probes the top of the range, a grid below it, and
+the middle of the gaps where the densities at both ends disagree, then cuts each gap between probes into windows of
+about the same number of objects. Every probe point ends a window, and the probe page is that window's first page
+(served from memory, see `PrefetchedFirstPages`), so probes cost no extra request: a stream of one page is still one
+request, and a big stream pays only for the partial last page of each window.
+
+Windows tile the range exactly: `[lo, b1], [b1 + 1, b2], …, [bk + 1, hi]` in whole seconds, so no object is read
+twice or missed whatever the estimates were; a wrong estimate only makes a window longer or shorter to read.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+
+import orjson
+import requests
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
+from airbyte_cdk.sources.types import StreamSlice
+
+from source_stripe.components.response_body import forget_body, json_body
+
+# Stripe lists filter (`created[gte]`/`created[lte]`) and order on `created`, epoch seconds.
+CREATED = "created"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Planning: pure, no HTTP. `probe(lo, point)` is injected.
+# --------------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProbePage:
+    """The first page of the window `[lo, point]`: `createds` newest first, and whether Stripe has more."""
+
+    point: int
+    createds: Tuple[int, ...]
+    has_more: bool
+    response: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def floor(self) -> Optional[int]:
+        """The oldest `created` on the page."""
+        return self.createds[-1] if self.createds else None
+
+    def covers_from(self, start: int) -> bool:
+        """True when every object created in `[start, point]` is on this page (ties at the floor may continue on the
+        next page, so the floor must be strictly below `start`)."""
+        return not self.has_more or (self.floor is not None and self.floor < start)
+
+    def count_from(self, start: int) -> int:
+        return sum(1 for created in self.createds if created >= start)
+
+    @property
+    def rate(self) -> float:
+        """Objects per second just below `point` (over the span the page covers)."""
+        if not self.createds:
+            return 0.0
+        return len(self.createds) / (self.point - self.createds[-1] + 1)
+
+
+@dataclass(frozen=True)
+class Window:
+    """`created[gte]=start`, `created[lte]=end` (inclusive, seconds); `first_page` is the probe that ends at `end`."""
+
+    start: int
+    end: int
+    first_page: Optional[ProbePage] = None
+
+
+Probe = Callable[[int, int], ProbePage]
+
+
+@dataclass
+class WindowPlanner:
+    """Cuts `[lo, hi]` into windows of about `window_pages` pages, from the density the probes reveal.
+
+    - A range whose first page holds everything is one window (one request).
+    - Window size: `window_pages` pages, smaller (down to 2 pages) when that gives fewer than 4 windows per worker,
+      so a mid-sized stream still spreads over the workers.
+    - Probes: the top of the range, then a grid evenly in time of at most `first_grid` points, and of at most
+      `max_grid` points over the part with data when the first finds the older half of the range empty (e.g. a
+      start_date years before the account's first object), then up to `bisection_rounds` rounds of bisection (at most `max_bisections` probes
+      each) in the gaps where the densities at both ends differ more than `disagreement` times, or where nothing is
+      known below. Each round is sent in parallel (`workers` at most).
+    - Not detected: a burst hidden in a gap whose both ends are quiet (e.g. one busy day between two grid points,
+      more than 100 objects below the upper one). That window is then long to read; nothing is lost or repeated.
+    """
+
+    probe: Probe
+    page_size: int = 100
+    window_pages: int = 5
+    workers: int = 10
+    first_grid: int = 8
+    max_grid: int = 16
+    max_bisections: int = 16
+    bisection_rounds: int = 2
+    disagreement: float = 2.0
+
+    def plan(self, lo: int, hi: int) -> List[Window]:
+        top = self.probe(lo, hi)
+        if hi <= lo or top.covers_from(lo):
+            return [Window(lo, hi, top)]
+        pages: Dict[int, ProbePage] = {hi: top}
+        floor = lo  # nothing was created in [lo, floor)
+        # A first grid (at most `first_grid` points: the estimate from the top page alone assumes the whole range is
+        # as dense as its top, wrong when start_date predates the data), then a second one over the part with data
+        # when the first found the range's start empty.
+        for most in (self.first_grid, self.max_grid):
+            estimate = sum(estimate for _, _, estimate in self._segments(lo, pages))
+            grid = min(most, math.ceil(estimate / self.window_size(estimate)), hi - floor + 1)
+            if grid < 2:
+                break
+            points = {floor - 1 + (hi - floor + 1) * k // grid for k in range(1, grid)} - {floor - 1} - set(pages)
+            pages.update(self._probe_all(lo, points))
+            empty = max((point for point, page in pages.items() if page.covers_from(lo) and not page.createds), default=None)
+            if empty is None or empty < floor or hi - empty > (hi - floor) // 2:
+                break
+            floor = empty + 1
+        for _ in range(self.bisection_rounds):
+            points = set(self._bisections(lo, pages)) - set(pages)
+            if not points:
+                break
+            pages.update(self._probe_all(lo, points))
+        segments = list(self._segments(lo, pages))
+        size = self.window_size(sum(estimate for _, _, estimate in segments))
+        windows: List[Window] = []
+        for start, page, estimate in segments:
+            windows.extend(self._cut(start, page, estimate, size))
+        return windows
+
+    def window_size(self, estimate: float) -> float:
+        """Objects per window for a range estimated to hold `estimate` objects."""
+        most = self.window_pages * self.page_size
+        least = min(most, 2 * self.page_size)
+        return max(least, min(most, estimate / (4 * self.workers)))
+
+    def _probe_all(self, lo: int, points: Iterable[int]) -> Dict[int, ProbePage]:
+        points = sorted(points)
+        if len(points) <= 1:
+            return {point: self.probe(lo, point) for point in points}
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(points)), thread_name_prefix="probe") as pool:
+            return dict(zip(points, pool.map(lambda point: self.probe(lo, point), points)))
+
+    def _segments(self, lo: int, pages: Mapping[int, ProbePage]) -> Iterable[Tuple[int, ProbePage, float]]:
+        """(start, probe at the segment's end, estimated objects) per gap between probe points, oldest first."""
+        below: Optional[ProbePage] = None
+        start = lo
+        for point in sorted(pages):
+            page = pages[point]
+            yield start, page, self._estimate(start, page, below)
+            below, start = page, point + 1
+
+    def _estimate(self, start: int, page: ProbePage, below: Optional[ProbePage]) -> float:
+        if page.covers_from(start):
+            return float(page.count_from(start))
+        unknown = page.floor - start  # seconds in [start, floor) the page does not reach  # type: ignore[operator]
+        rates = [page.rate] + ([below.rate] if below is not None and below.createds else [])
+        return len(page.createds) + unknown * sum(rates) / len(rates)
+
+    def _bisections(self, lo: int, pages: Mapping[int, ProbePage]) -> List[int]:
+        """Midpoints of the unknown part of the gaps whose estimate is unreliable and big enough to matter."""
+        segments = list(self._segments(lo, pages))
+        size = self.window_size(sum(estimate for _, _, estimate in segments))
+        below: Optional[ProbePage] = None
+        wanted: List[Tuple[float, int]] = []
+        for start, page, estimate in segments:
+            if not page.covers_from(start) and estimate > 2 * size and page.floor - start >= 2:  # type: ignore[operator]
+                rates = sorted([page.rate, below.rate]) if below is not None and below.createds else None
+                if rates is None or rates[0] * self.disagreement < rates[1]:
+                    wanted.append((estimate, start + (page.floor - start) // 2))  # type: ignore[operator]
+            below = page
+        wanted.sort(reverse=True)
+        return [point for _, point in wanted[: self.max_bisections]]
+
+    @staticmethod
+    def _cut(start: int, page: ProbePage, estimate: float, size: float) -> List[Window]:
+        """Windows of about `size` objects tiling `[start, page.point]`, evenly in time; the last one gets the page."""
+        span = page.point - start + 1
+        count = max(1, min(span, round(estimate / size)))
+        ends = [start - 1 + span * i // count for i in range(1, count + 1)]
+        windows = []
+        previous = start - 1
+        for end in ends:
+            windows.append(Window(previous + 1, end, page if end == page.point else None))
+            previous = end
+        return windows
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Probing through the stream's own retriever, and serving probe pages as first pages.
+# --------------------------------------------------------------------------------------------------------------------
+def first_page_body(body: Mapping[str, Any], start: int) -> Mapping[str, Any]:
+    """The first page of window `[start, point]` from the probe page of `[lo, point]` (lo <= start).
+
+    The probe lists the newest objects at or before `point`. If they are all created at or after `start`, they are
+    also the window's first page, with the same `has_more`. Otherwise the page reaches below the window, so it holds
+    every object of the window: those created at or after `start`, and nothing more.
+    """
+    data = body.get("data") or []
+    if not data or data[-1].get(CREATED, start) >= start:
+        return body
+    return dict(body, data=[obj for obj in data if obj.get(CREATED, start) >= start], has_more=False)
+
+
+def first_page_response(page: ProbePage, start: int) -> Optional[requests.Response]:
+    """The probe's response, or a copy narrowed to `[start, point]` (see `first_page_body`)."""
+    response = page.response
+    if response is None or not page.createds or page.createds[-1] >= start:
+        return response
+    body = first_page_body(json_body(response), start)
+    forget_body(response)
+    narrowed = requests.Response()
+    narrowed.status_code = response.status_code
+    narrowed.headers = response.headers
+    narrowed.url = response.url
+    narrowed.request = response.request
+    narrowed.encoding = response.encoding
+    narrowed._content = orjson.dumps(body)  # parsed again when read: a parsed page is ~5x its bytes in memory
+    return narrowed
+
+
+def _slice_key(stream_slice: Optional[Mapping[str, Any]]) -> Optional[Tuple[Tuple[str, Any], ...]]:
+    if stream_slice is None:
+        return None
+    cursor_slice = getattr(stream_slice, "cursor_slice", stream_slice)
+    partition = getattr(stream_slice, "partition", {})
+    return tuple(sorted({**partition, **cursor_slice}.items()))
+
+
+class PrefetchedPages:
+    """First pages fetched by the planner, by window; each is handed out once. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._pages: Dict[Any, requests.Response] = {}
+        self._lock = threading.Lock()
+
+    def put(self, stream_slice: Mapping[str, Any], response: requests.Response) -> None:
+        with self._lock:
+            self._pages[_slice_key(stream_slice)] = response
+
+    def pop(self, stream_slice: Optional[Mapping[str, Any]]) -> Optional[requests.Response]:
+        with self._lock:
+            return self._pages.pop(_slice_key(stream_slice), None)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+class PrefetchedFirstPages:
+    """The stream's requester, except that a window's first page the planner already fetched comes from memory.
+
+    Wraps the retriever's requester (everything but `send_request` is delegated), so the window's later pages, and
+    every window without a probe page, go through the CDK's HttpClient as before.
+    """
+
+    def __init__(self, requester: Any, pages: PrefetchedPages) -> None:
+        self._requester = requester
+        self._pages = pages
+
+    def send_request(self, *args: Any, **kwargs: Any) -> Optional[requests.Response]:
+        if not args and kwargs.get("next_page_token") is None:
+            response = self._pages.pop(kwargs.get("stream_slice"))
+            if response is not None:
+                return response
+        return self._requester.send_request(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._requester, name)
+
+
+class RetrieverProbe:
+    """Sends the first request of window `[lo, point]` as the stream's retriever would (same path, query, page
+    size, `created` options), through the retriever's requester: the shared api_budget, the retries on 429/5xx and
+    the manifest's error handler apply, and the key is filtered from logs like any request's."""
+
+    def __init__(self, retriever: Any, requester: Any, slice_for: Callable[[int, int], StreamSlice]) -> None:
+        self._retriever = retriever
+        self._requester = requester
+        self._slice_for = slice_for
+
+    def __call__(self, lo: int, point: int) -> ProbePage:
+        stream_slice = self._slice_for(lo, point)
+        params: Dict[str, Any] = dict(self._retriever.request_option_provider.get_request_params(stream_slice=stream_slice))
+        if self._retriever.paginator is not None:
+            params.update(self._retriever.paginator.get_request_params(stream_slice=stream_slice))
+        response = self._requester.send_request(
+            stream_slice=stream_slice, request_params=params, log_formatter=self._retriever.log_formatter
+        )
+        return probe_page(point, response)
+
+
+def probe_page(point: int, response: Optional[requests.Response]) -> ProbePage:
+    """A ProbePage from a response. Anything but a Stripe list (an ignored error, no body) counts as a complete
+    page, so the window is not split and its partition replays that response as it would have received it."""
+    complete = ProbePage(point, (), has_more=False, response=response)
+    if response is None or response.status_code != 200:
+        return complete
+    try:
+        body = json_body(response)
+    except ValueError:
+        return complete
+    data = body.get("data")
+    if not isinstance(data, list):
+        return complete
+    createds = tuple(obj.get(CREATED) for obj in data if isinstance(obj, dict))
+    if len(createds) != len(data) or not all(isinstance(created, int) for created in createds):
+        return complete  # no density to learn: one window
+    # Probe pages wait in memory until their window is read: keep the bytes, not the parsed objects (~5x larger).
+    forget_body(response)
+    return ProbePage(point, createds, has_more=bool(body.get("has_more")), response=response)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The cursor.
+# --------------------------------------------------------------------------------------------------------------------
+class WindowSlice(StreamSlice):
+    """A StreamSlice whose hash is computed once. The CDK's ConcurrentCursor looks each record's slice up in a dict
+    (`observe`), and StreamSlice hashes itself with `json.dumps(..., sort_keys=True)` on every call: ~5 % of a big
+    sync's CPU. A window's boundaries never change, so its hash does not either."""
+
+    _cached_hash: Optional[int] = None
+
+    def __hash__(self) -> int:
+        if self._cached_hash is None:
+            self._cached_hash = super().__hash__()
+        return self._cached_hash
+
+    def __eq__(self, other: Any) -> bool:
+        return self is other or super().__eq__(other)
+
+
+class DensityWindowCursor(ConcurrentCursor):
+    """The CDK's ConcurrentCursor, whose slices are density-sized windows (see the module docstring).
+
+    The CDK's own slicing (state, start date, lookback, `step` as the largest window) gives the coarse ranges; each is
+    cut by a `WindowPlanner`. State handling is the CDK's: the sequential state (`{"created": X}`) is the newest
+    record of the contiguous run of closed windows from the start, so it stays one number however many windows there
+    are. Until `bind()` is called (no retriever, e.g. a copy), slices are the CDK's.
+
+    Enabled per cursor in the manifest with `$parameters: {window_pages: N}` (see StripeComponentFactory).
+    """
+
+    _planner: Optional[WindowPlanner] = None
+    _prefetched: Optional[PrefetchedPages] = None
+    window_pages: int = 0
+    workers: int = 10
+
+    @classmethod
+    def from_cursor(cls, cursor: ConcurrentCursor, window_pages: int, workers: int) -> "DensityWindowCursor":
+        """The same cursor (state, boundaries, converter) with density windows; the CDK builds ConcurrentCursor
+        inside its factory, so its attributes are taken over as they are."""
+        adopted = cls.__new__(cls)
+        adopted.__dict__.update(cursor.__dict__)
+        adopted.window_pages = window_pages
+        adopted.workers = workers
+        return adopted
+
+    def bind(self, retriever: Any) -> None:
+        """Probes go through `retriever`'s requester; its first pages are served from the probes."""
+        requester = retriever.requester
+        self._prefetched = PrefetchedPages()
+        retriever.requester = PrefetchedFirstPages(requester, self._prefetched)
+        page_size = retriever.paginator.get_page_size() if retriever.paginator is not None else None
+        self._planner = WindowPlanner(
+            probe=RetrieverProbe(retriever, requester, self._window_slice),
+            page_size=page_size or 100,
+            window_pages=self.window_pages,
+            workers=self.workers,
+        )
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        for coarse in super().stream_slices():
+            if self._planner is None or self._prefetched is None:
+                yield coarse
+                continue
+            start_field, end_field = self._slice_boundary_fields_wrapper
+            lo = self._seconds(coarse.cursor_slice[start_field])
+            hi = self._seconds(coarse.cursor_slice[end_field])
+            for window in self._planner.plan(lo, hi):
+                stream_slice = self._window_slice(window.start, window.end, coarse.partition)
+                if window.first_page is not None:
+                    response = first_page_response(window.first_page, window.start)
+                    if response is not None:
+                        self._prefetched.put(stream_slice, response)
+                yield stream_slice
+
+    def _window_slice(self, start: int, end: int, partition: Optional[Mapping[str, Any]] = None) -> StreamSlice:
+        start_field, end_field = self._slice_boundary_fields_wrapper
+        return WindowSlice(
+            partition=partition or {},
+            cursor_slice={start_field: self._format(start), end_field: self._format(end)},
+        )
+
+    def _seconds(self, value: Any) -> int:
+        return int(self._connector_state_converter.parse_value(value).timestamp())
+
+    def _format(self, seconds: int) -> Any:
+        return self._connector_state_converter.output_format(datetime.fromtimestamp(seconds, tz=timezone.utc))

@@ -1,0 +1,116 @@
+"""Density windows through the CDK: which streams get them, what is requested, what state is emitted."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timezone
+from typing import Dict, List
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests_mock
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.state_builder import StateBuilder
+
+from helpers import API, START_TS, error_messages, make_catalog, make_config, record_data, run_read
+from source_stripe.components.factory import StripeComponentFactory, workers_of
+from source_stripe.components.windows import DensityWindowCursor
+from source_stripe.source import SourceStripe
+
+NOW = int(datetime.now(timezone.utc).timestamp())
+
+
+class StripeList:
+    """A requests-mock callback with Stripe's list semantics over objects {id, created}."""
+
+    def __init__(self, prefix: str, createds: List[int]) -> None:
+        self.objects = sorted(
+            ({"id": f"{prefix}_{i}", "created": c} for i, c in enumerate(createds)),
+            key=lambda o: (o["created"], int(o["id"].rsplit("_", 1)[1])),
+            reverse=True,
+        )
+        self.windows: List[tuple] = []
+
+    def __call__(self, request, context) -> str:
+        query = dict(parse_qsl(urlsplit(request.url).query))
+        gte, lte = int(query.get("created[gte]", 0)), int(query.get("created[lte]", 2**40))
+        limit = int(query.get("limit", 10))
+        matching = [o for o in self.objects if gte <= o["created"] <= lte]
+        if "starting_after" in query:
+            ids = [o["id"] for o in matching]
+            matching = matching[ids.index(query["starting_after"]) + 1:]
+        else:
+            self.windows.append((gte, lte))
+        return json.dumps({"object": "list", "data": matching[:limit], "has_more": len(matching) > limit})
+
+
+def spread(count: int, seed: int = 1) -> List[int]:
+    rng = random.Random(seed)
+    return [rng.randint(START_TS, NOW - 60) for _ in range(count)]
+
+
+@pytest.fixture
+def stripe():
+    with requests_mock.Mocker() as mock:
+        yield mock
+
+
+def test_created_and_object_list_cursors_get_density_windows_and_the_events_path_does_not():
+    source = SourceStripe(config=make_config())
+    streams = {s.name: s for s in source.streams(make_config())}
+    assert isinstance(streams["balance_transactions"].cursor, DensityWindowCursor)
+    assert isinstance(streams["events"].cursor, DensityWindowCursor)
+    assert isinstance(streams["charges"].cursor, DensityWindowCursor)  # no state: the list path
+    assert not isinstance(streams["payment_links"].cursor, DensityWindowCursor)  # no `created` filter
+    assert type(source._constructor) is StripeComponentFactory
+
+    state = StateBuilder().with_stream_state("charges", {"updated": str(NOW - 3600)}).build()
+    with_state = SourceStripe(config=make_config(), state=state, catalog=make_catalog("charges"))
+    charges = {s.name: s for s in with_state.streams(make_config())}["charges"]
+    assert not isinstance(charges.cursor, DensityWindowCursor)  # the events path: one window, deduplicated
+
+
+def test_a_small_stream_is_read_with_one_request(stripe):
+    charges = StripeList("ch", spread(40))
+    stripe.get(f"{API}/charges", text=charges)
+    output = run_read(["charges"], make_config())
+    assert len(record_data(output)) == 40
+    assert len(stripe.request_history) == 1
+
+
+def test_a_big_history_is_read_as_many_windows_each_object_once_with_few_extra_requests(stripe):
+    charges = StripeList("ch", spread(6_000))
+    stripe.get(f"{API}/charges", text=charges)
+    output = run_read(["charges"], make_config(num_workers=5))
+    assert not output.errors, error_messages(output)
+    ids = [r["id"] for r in record_data(output)]
+    assert len(ids) == len(set(ids)) == 6_000
+    windows = sorted(set(charges.windows))
+    assert len(windows) >= 3 * 5  # windows read from their first request (probes included)
+    assert len(stripe.request_history) <= 1.25 * 6_000 / 100
+    assert all(r["updated"] == r["created"] for r in record_data(output))
+
+
+def test_the_state_stays_one_cursor_value_at_the_newest_record(stripe):
+    createds = spread(3_000)
+    stripe.get(f"{API}/balance_transactions", text=StripeList("txn", createds))
+    output = run_read(["balance_transactions"], make_config(slice_range=3650), sync_mode=SyncMode.incremental)
+    assert not output.errors, error_messages(output)
+    states = [m.state.stream.stream_state.__dict__ for m in output.state_messages]
+    assert all(set(state) == {"created"} for state in states)
+    assert int(states[-1]["created"]) == max(createds)
+    assert [int(s["created"]) for s in states] == sorted(int(s["created"]) for s in states)  # never goes back
+
+
+def test_slice_range_still_caps_the_window_length(stripe):
+    balance = StripeList("txn", [])
+    stripe.get(f"{API}/balance_transactions", text=balance)
+    run_read(["balance_transactions"], make_config(start_date="2025-01-01T00:00:00Z", slice_range=30),
+             sync_mode=SyncMode.incremental)
+    assert all(lte - gte < 30 * 86400 for gte, lte in balance.windows)
+
+
+@pytest.mark.parametrize("num_workers, expected", [(None, 10), (3, 3), (80, 50), ("x", 10)])
+def test_workers_follow_num_workers_like_the_concurrency_level(num_workers, expected):
+    assert workers_of({"num_workers": num_workers}) == expected
