@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import InitVar, dataclass, field
-from typing import Any, Dict, Iterable, Mapping, Optional, Set
+from typing import Any, Iterable, Mapping, Optional, Set
 
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.types import StreamSlice, StreamState
@@ -15,8 +15,10 @@ class NewestSnapshotFilter(RecordFilter):
     """Keeps only the first record per object id within one partition (stream slice).
 
     `/v1/events` lists newest first, so the first event of an object in a window carries its newest snapshot; later
-    (older) ones are dropped. Memory: the ids seen so far per slice, i.e. only the objects changed in this sync.
-    Thread-safe: the concurrent CDK reads several slices at once through one instance.
+    (older) ones are dropped. The concurrent CDK reads a partition from start to end in one worker thread, several
+    partitions at once through this one instance, so the ids seen are kept per thread for the window it is reading
+    and forgotten when it moves to the next: memory is bounded by the objects changed in the windows being read, not
+    by the whole sync. (An object changed in two windows is emitted once per window: an at-least-once duplicate.)
 
         record_filter:
           type: CustomRecordFilter
@@ -24,11 +26,17 @@ class NewestSnapshotFilter(RecordFilter):
     """
 
     parameters: InitVar[Mapping[str, Any]]
-    _seen: Dict[Any, Set[Any]] = field(init=False, default_factory=dict)
-    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _reading: threading.local = field(init=False, default_factory=threading.local)
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         pass  # no condition to compile
+
+    def _seen_in(self, stream_slice: Optional[StreamSlice]) -> Set[Any]:
+        reading = self._reading
+        if getattr(reading, "window", None) != stream_slice or not hasattr(reading, "seen"):
+            reading.window = stream_slice
+            reading.seen = set()
+        return reading.seen
 
     def filter_records(
         self,
@@ -37,8 +45,7 @@ class NewestSnapshotFilter(RecordFilter):
         stream_slice: Optional[StreamSlice] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Mapping[str, Any]]:
-        with self._lock:
-            seen = self._seen.setdefault(stream_slice, set())
+        seen = self._seen_in(stream_slice)
         for record in records:
             object_id = record.get("id")
             if object_id in seen:

@@ -37,3 +37,10 @@ def test_concurrent_windows_share_one_instance_safely():
     for thread in threads:
         thread.join()
     assert results["a"] == results["b"] == list(range(50))
+
+
+def test_a_window_read_to_its_end_is_forgotten_when_its_thread_moves_on():
+    record_filter = NewestSnapshotFilter(parameters={}, config={})
+    keep(record_filter, [{"id": str(i), "updated": i} for i in range(1000)], WINDOW_A)
+    keep(record_filter, [{"id": "x", "updated": 1}], WINDOW_B)
+    assert record_filter._reading.seen == {"x"}  # only the window this thread reads now
