@@ -39,3 +39,40 @@ def test_a_5xx_stripe_says_not_to_retry_fails_only_its_stream():
         assert run.returncode == 1
         assert run.ids("customers") == expected_ids(emulator.store, "customers", START_TS)
         assert any("Stripe-Should-Retry: false" in error["message"] for error in run.errors())
+
+
+def test_faults_during_an_incremental_sync_of_objects_and_children_lose_no_change():
+    from integration_tests.connector import destination_view
+
+    with Emulator(seed=14, scale=3) as emulator:
+        store = emulator.store
+        config = emulator_config(emulator.url)
+        streams = {"charges": "incremental", "invoices": "incremental", "invoice_line_items": "incremental",
+                   "payment_methods": "incremental"}
+        discovered = run_connector("discover", config).of_type("CATALOG")[0]["catalog"]["streams"]
+        catalog = configured_catalog(streams, discovered)
+        first = run_connector("read", config, catalog)
+        assert first.returncode == 0, first.stderr
+        cursor = max(s["stream"]["stream_state"]["updated"] for s in first.final_state())
+        while store.clock.now() < cursor + 2:
+            time.sleep(0.2)
+        invoice = next(i for i in sorted(expected_ids(store, "invoices", START_TS)) if store.children_of("invoice_line_items", i))
+        store.create("invoice_line_items", parent_id=invoice)
+        store.update("charges", sorted(expected_ids(store, "charges", START_TS))[0], {"metadata": {"k": "v"}})
+        customer = next(c for c in sorted(expected_ids(store, "customers", START_TS)) if store.children_of("payment_methods", c))
+        store.create("payment_methods", parent_id=customer)
+        emulator.set_faults(
+            [
+                {"path": "/v1/events", "kind": "status", "status": 503, "count": 2},
+                {"path": "/v1/events", "kind": "reset", "count": 1},
+                {"path": "/v1/events", "kind": "truncate", "count": 1},
+                {"regex": r"^/v1/invoices/[^/]+/lines", "kind": "garbage", "count": 1},
+                {"regex": r"^/v1/invoices/[^/]+/lines", "kind": "status", "status": 429, "count": 1},
+            ]
+        )
+        second = run_connector("read", config, catalog, first.final_state())
+        assert second.returncode == 0, second.stderr
+        assert emulator.stats()["faults"] == 6  # every rule fired
+        view = destination_view(first, second)
+        for stream in streams:
+            assert {i for i, r in view[stream].items() if not r["is_deleted"]} == expected_ids(store, stream, START_TS), stream
