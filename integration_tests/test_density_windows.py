@@ -61,3 +61,35 @@ def test_the_incremental_state_of_a_windowed_history_is_one_created_value_at_its
     final = run.final_state()[0]["stream"]["stream_state"]
     newest = max(record["created"] for record in run.records["balance_transactions"])
     assert final == {"created": newest}
+
+
+def test_a_busy_events_history_is_read_as_windows_each_closed_by_a_state_and_misses_no_change():
+    with Emulator(seed=12, scale=1, rate_limit=False) as emu:
+        store = emu.store
+        now = store.clock.now()
+        cursor = now - 10 * DAY
+        rng = random.Random(9)
+        charges = [store.create("charges", at=cursor - DAY)["id"] for _ in range(300)]
+        changed = set()
+        for _ in range(2_500):  # 2,500 charge events since the cursor, most of them on one busy day
+            charge = rng.choice(charges)
+            at = cursor + 5 * DAY + rng.randint(0, DAY) if rng.random() < 0.8 else cursor + rng.randint(60, 9 * DAY)
+            store.update("charges", charge, {"metadata": {"n": str(rng.random())}}, at=at)
+            changed.add(charge)
+        state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "charges"}, "stream_state": {"updated": cursor}}}]
+        stats(emu, reset=True)
+        run = run_connector("read", emulator_config(emu.url, start_date=START), configured_catalog({"charges": "incremental"}), state)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert run.ids("charges") == changed
+        newest = {}
+        for record in run.records["charges"]:
+            newest[record["id"]] = max(newest.get(record["id"], 0), record["updated"])
+        truth = {}
+        for event in store.events():
+            if event["type"].startswith("charge."):
+                object_id = event["data"]["object"]["id"]
+                truth[object_id] = max(truth.get(object_id, 0), event["created"])
+        assert newest == {charge: truth[charge] for charge in changed}  # the newest snapshot of each arrived
+        assert len([s for s in run.states if s["stream"]["stream_descriptor"]["name"] == "charges"]) > 3
+        pages = -(-2_500 // 100)
+        assert stats(emu)["total"] <= 2 * pages

@@ -56,7 +56,7 @@ def stripe():
         yield mock
 
 
-def test_created_and_object_list_cursors_get_density_windows_and_the_events_path_does_not():
+def test_created_list_and_events_cursors_get_density_windows():
     source = SourceStripe(config=make_config())
     streams = {s.name: s for s in source.streams(make_config())}
     assert isinstance(streams["balance_transactions"].cursor, DensityWindowCursor)
@@ -68,7 +68,7 @@ def test_created_and_object_list_cursors_get_density_windows_and_the_events_path
     state = StateBuilder().with_stream_state("charges", {"updated": str(NOW - 3600)}).build()
     with_state = SourceStripe(config=make_config(), state=state, catalog=make_catalog("charges"))
     charges = {s.name: s for s in with_state.streams(make_config())}["charges"]
-    assert not isinstance(charges.cursor, DensityWindowCursor)  # the events path: one window, deduplicated
+    assert isinstance(charges.cursor, DensityWindowCursor)  # the events path too: a quiet stream is one request
 
 
 def test_a_small_stream_is_read_with_one_request(stripe):
