@@ -153,3 +153,28 @@ def test_killed_first_sync_of_object_streams_resumes_its_list_and_then_reads_eve
         assert after.returncode == 0, after.stderr
         assert {changed, created} <= after.ids("customers")
         assert next(r for r in after.records["customers"] if r["id"] == changed)["metadata"] == {"after": "kill"}
+
+
+def test_killed_first_sync_of_a_child_stream_resumes_from_its_last_window():
+    with Emulator(seed=31, scale=2) as emulator:
+        store = emulator.store
+        start = store.clock.now() - 35 * 86400
+        for day in range(35):  # an invoice with two lines on every day
+            invoice = store.create("invoices", at=start + day * 86400 + 3600)["id"]
+            for _ in range(2):
+                store.create("invoice_line_items", parent_id=invoice, at=start + day * 86400 + 3600)
+        # One-day windows of invoices, each closed by a checkpoint.
+        config = emulator_config(emulator.url, start_date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start)),
+                                 slice_range=1, num_workers=2)
+        catalog = configured_catalog({"invoice_line_items": "incremental"})
+        first_ids, state = _read_until_states(config, catalog, states_before_kill=10)
+        [checkpoint] = state
+        assert "backfill_started" in checkpoint["stream"]["stream_state"], checkpoint
+
+        resumed = run_connector("read", config, catalog, state)
+        assert resumed.returncode == 0, resumed.stderr
+        expected = expected_ids(store, "invoice_line_items", start)
+        assert expected <= first_ids | resumed.ids("invoice_line_items"), "lines lost across the kill"
+        assert not first_ids <= resumed.ids("invoice_line_items"), "the resume listed every invoice again"
+        [final] = resumed.final_state()
+        assert final["stream"]["stream_state"] == {"updated": checkpoint["stream"]["stream_state"]["backfill_started"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, Dict, Iterable, List, Mapping, Optional
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from airbyte_cdk.models import AirbyteMessageSerializer, SyncMode
@@ -102,3 +103,27 @@ def all_messages_json(output: EntrypointOutput) -> str:
 
 def error_messages(output: EntrypointOutput) -> List[str]:
     return [m.trace.error.message for m in output.errors]
+
+
+class StripeList:
+    """A requests-mock callback with Stripe's list semantics over objects {id, created}."""
+
+    def __init__(self, prefix: str, createds: List[int]) -> None:
+        self.objects = sorted(
+            ({"id": f"{prefix}_{i}", "created": c} for i, c in enumerate(createds)),
+            key=lambda o: (o["created"], int(o["id"].rsplit("_", 1)[1])),
+            reverse=True,
+        )
+        self.windows: List[tuple] = []
+
+    def __call__(self, request, context) -> str:
+        query = dict(parse_qsl(urlsplit(request.url).query))
+        gte, lte = int(query.get("created[gte]", 0)), int(query.get("created[lte]", 2**40))
+        limit = int(query.get("limit", 10))
+        matching = [o for o in self.objects if gte <= o["created"] <= lte]
+        if "starting_after" in query:
+            ids = [o["id"] for o in matching]
+            matching = matching[ids.index(query["starting_after"]) + 1:]
+        else:
+            self.windows.append((gte, lte))
+        return json.dumps({"object": "list", "data": matching[:limit], "has_more": len(matching) > limit})

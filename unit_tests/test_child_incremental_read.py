@@ -8,6 +8,7 @@ children.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any, Dict, List, Optional
@@ -18,7 +19,7 @@ import requests_mock
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from helpers import API, START_TS, error_messages, make_config, page, record_data, run_read
+from helpers import API, START_TS, StripeList, error_messages, make_config, page, record_data, run_read
 from source_stripe.source import SourceStripe
 
 DEFAULT_OVERLAP = 60
@@ -428,20 +429,29 @@ def test_a_customer_source_event_carrying_a_bank_account_is_no_card(stripe):
 # --- without state: every parent's children ----------------------------------------------------------------------
 
 
-def test_a_first_sync_lists_the_invoices_then_each_invoices_lines(stripe):
-    stripe.get(f"{API}/invoices", [page([{"id": "in_1", "created": START_TS + 5}, {"id": "in_2", "created": START_TS + 7}])])
-    stripe.get(f"{API}/invoices/in_1/lines", [page([line("il_1")])])
-    stripe.get(f"{API}/invoices/in_2/lines", [page([line("il_2")])])
+def test_a_first_sync_lists_the_invoices_in_windows_then_each_invoices_lines_once(stripe):
+    now = int(time.time())
+    invoices = StripeList("in", [START_TS + (now - START_TS) * i // 1200 for i in range(1200)])
+    stripe.get(f"{API}/invoices", text=invoices)
+    stripe.get(re.compile(rf"{re.escape(API)}/invoices/in_\d+/lines"), json=lambda request, context: page([line("il_" + request.path.split("/")[3])])["json"])
     before = int(time.time())
-    output = run_read(["invoice_line_items"], make_config(), sync_mode=SyncMode.incremental)
+    output = run_read(["invoice_line_items"], make_config(num_workers=4, call_rate_limit=100000), sync_mode=SyncMode.incremental)
     assert not output.errors, error_messages(output)
-    paths = [urlsplit(r.url).path for r in stripe.request_history]
-    assert paths[0] == "/v1/invoices"
-    assert sorted(paths[1:]) == ["/v1/invoices/in_1/lines", "/v1/invoices/in_2/lines"]
+    assert len(invoices.windows) > 4  # 12 pages of invoices: density windows, each closed by a state
+    assert min(low for low, _ in invoices.windows) == START_TS
+    lines = [r.path for r in stripe.request_history if r.path.endswith("/lines")]
+    assert sorted(lines) == sorted(f"/v1/invoices/{o['id']}/lines" for o in invoices.objects)  # each invoice once
     assert requests_to(stripe, "events") == []
     records = by_id(record_data(output))
-    assert records["il_1"] == {"id": "il_1", "object": "line_item", "amount": 100, "invoice": "in_1", "updated": START_TS + 5, "is_deleted": False}
-    assert (records["il_2"]["invoice"], records["il_2"]["updated"]) == ("in_2", START_TS + 7)
+    assert len(records) == 1200
+    invoice = invoices.objects[0]
+    assert records["il_" + invoice["id"]] == {
+        "id": "il_" + invoice["id"], "object": "line_item", "amount": 100, "invoice": invoice["id"],
+        "updated": invoice["created"], "is_deleted": False,
+    }
+    checkpoints = [vars(m.state.stream.stream_state) for m in output.state_messages]
+    assert len(checkpoints) > 2
+    assert all(c["backfill_started"] >= before for c in checkpoints[:-2])  # resumable first-read checkpoints
     state = final_state(output)
     assert list(state) == ["updated"]
     assert type(state["updated"]) is int

@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import datetime, timezone
-from typing import Dict, List
-from urllib.parse import parse_qsl, urlsplit
+from typing import List
 
 import pytest
 import requests_mock
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from helpers import API, START_TS, error_messages, make_catalog, make_config, record_data, run_read
+from helpers import API, START_TS, StripeList, error_messages, make_catalog, make_config, record_data, run_read
 from source_stripe.components.factory import StripeComponentFactory, workers_of
 from source_stripe.components.windows import DensityWindowCursor
 from source_stripe.source import SourceStripe
 
 NOW = int(datetime.now(timezone.utc).timestamp())
-
-
-class StripeList:
-    """A requests-mock callback with Stripe's list semantics over objects {id, created}."""
-
-    def __init__(self, prefix: str, createds: List[int]) -> None:
-        self.objects = sorted(
-            ({"id": f"{prefix}_{i}", "created": c} for i, c in enumerate(createds)),
-            key=lambda o: (o["created"], int(o["id"].rsplit("_", 1)[1])),
-            reverse=True,
-        )
-        self.windows: List[tuple] = []
-
-    def __call__(self, request, context) -> str:
-        query = dict(parse_qsl(urlsplit(request.url).query))
-        gte, lte = int(query.get("created[gte]", 0)), int(query.get("created[lte]", 2**40))
-        limit = int(query.get("limit", 10))
-        matching = [o for o in self.objects if gte <= o["created"] <= lte]
-        if "starting_after" in query:
-            ids = [o["id"] for o in matching]
-            matching = matching[ids.index(query["starting_after"]) + 1:]
-        else:
-            self.windows.append((gte, lte))
-        return json.dumps({"object": "list", "data": matching[:limit], "has_more": len(matching) > limit})
 
 
 def spread(count: int, seed: int = 1) -> List[int]:

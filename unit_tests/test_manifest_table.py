@@ -40,6 +40,8 @@ def _endpoint(stream: dict) -> str:
         option = router["parent_stream_configs"][0].get("request_option")
         if option:
             query[option["field_name"]] = "{id}"
+    elif parameters.get("parent_query"):  # a child listed per parent by ListedParentsChildrenRetriever
+        query[parameters["parent_query"]] = "{id}"
     return path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
 
 
@@ -65,15 +67,19 @@ def test_stream_kind_matches_the_table(streams, name):
     evented = streams[name].get("type") == "StateDelegatingStream"
     stream = _list_side(streams[name])
     router = stream["retriever"].get("partition_router")
-    if kind == "child":
+    parameters = stream.get("$parameters", {})
+    if kind == "child" and router is None:
+        # A child that follows its parent: its first read lists the parents created in each window itself.
+        assert stream["retriever"]["class_name"].endswith("ListedParentsChildrenRetriever")
+        assert parameters["parent_path"] == streams[parent]["full_refresh_stream"]["$parameters"]["path"]
+        assert stream["incremental_sync"]["cursor_field"] == "updated"
+    elif kind == "child":
         parent_stream = router["parent_stream_configs"][0]["stream"]
         assert (parent_stream.get("name") or parent_stream["$parameters"]["name"]) == parent
-    else:
-        assert router is None
-    if kind == "child":
-        # A child's first read lists every parent's children, without a cursor; its later reads follow events.
+        # Listed through a partition router: the first read has no cursor; later reads (if any) follow events.
         assert "incremental_sync" not in stream
     else:
+        assert router is None
         assert ("incremental_sync" in stream) == (kind == "created" or evented)
     if evented:
         assert kind != "created"

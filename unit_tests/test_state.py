@@ -4,7 +4,7 @@ Airbyte's Stripe connector 5.x: string cursors, nested global or per-partition b
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List
 from urllib.parse import parse_qs, urlsplit
 
 import pytest

@@ -49,6 +49,13 @@ class StripeComponentFactory(ModelToComponentFactory):
             return DensityWindowCursor.from_cursor(cursor, window_pages=window_pages, workers=workers_of(config))
         return cursor
 
+    def create_custom_component(self, model: Any, config: Any, **kwargs: Any) -> Any:
+        component = super().create_custom_component(model, config, **kwargs)
+        cursor = kwargs.get("cursor")
+        if isinstance(cursor, DensityWindowCursor) and hasattr(component, "bind_windows"):
+            component.bind_windows(cursor)  # a custom retriever that probes its own requests (parent lists, events)
+        return component
+
     def create_simple_retriever(self, model: Any, config: Any, **kwargs: Any) -> Any:
         retriever = super().create_simple_retriever(model, config, **kwargs)
         cursor = kwargs.get("cursor")

@@ -16,15 +16,17 @@ from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
 
 from source_stripe.components.parent_changes import ParentChange, ParentChangeLog
 from source_stripe.components.response_body import json_body
+from source_stripe.components.windows import DensityWindowCursor, PrefetchedPages, ProbePage, probe_page
 
 PARENT_ID = "parent_id"
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-def bounded_map(function: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
-    """`function` over `items` in `workers` threads, results in input order, at most 2 × `workers` held at once."""
-    if workers <= 1 or len(items) <= 1:
+def bounded_map(function: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """`function` over `items` in `workers` threads, results in input order, at most 2 × `workers` held at once.
+    `items` is consumed as results are taken, so it may be a lazy stream (pages of parents)."""
+    if workers <= 1 or (isinstance(items, Sequence) and len(items) <= 1):
         yield from map(function, items)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -65,23 +67,154 @@ class ParentIdQuery(RequestOptionsProvider):
 
 
 @dataclass
-class ChangedParentsChildrenRetriever(SimpleRetriever):
-    """Reads one events window of a parent stream and lists the children of each parent changed in it.
+class ParentsChildrenRetriever(SimpleRetriever):
+    """Lists the children of the parents a window names, several parents at once, as one partition of the stream.
 
-    A child stream whose children have no events of their own (invoice lines, subscription items, transfer reversals,
-    …) follows its parent: for the window `[start_time, end_time]` of the stream's `updated` cursor, this reads
-    `/v1/events?types[]=<parent_event_types>` (through `parent_requester`), keeps each parent's newest event
-    (`ParentChangeLog`), then lists the children of every changed parent with the retriever's own requester,
-    paginator and record selector, exactly as the full-refresh path does, several parents at once. Each child record
-    carries the parent event's time as `updated` (set by `ChildSnapshotTransformation` from the slice).
+    Subclasses say which parents a window names (`parents`): the parents created in it (the first read), or those
+    changed in it (later reads). The children are listed with the retriever's own requester, paginator and record
+    selector, exactly as a `SubstreamPartitionRouter` partition would list them, with the parent's id in the slice's
+    partition (`parent_id`: the requester's path, or `$parameters.parent_query` for children listed as
+    `?payout=po_…`) and the parent's time in its `extra_fields` (`updated`: `ChildSnapshotTransformation` sets it on
+    each record). The window is the stream's `updated` cursor slice `[start_time, end_time]`: this reads the parents
+    of that window through `parent_requester`, so the stream's state is one compact `{"updated": …}` cursor, never a
+    blob per parent.
+    """
 
-    A deleted parent is not listed (Stripe answers 404); the children it embedded, and the children an event's
-    `previous_attributes` show were taken from a parent, are emitted as `{"id", <parent_field>, "updated",
-    "is_deleted": true}` so that the destination learns they are gone.
+    parent_requester: Optional[Requester] = None
+    max_parallel_parents: int = 0
+    window_start_key: str = "start_time"
+    window_end_key: str = "end_time"
+    _parent_field: str = field(init=False, default="")
 
-    Configured from the stream's `$parameters`: `parent_event_types`, `parent_field`, and optionally `embedded` (the
-    parent field listing its children) and `parent_query` (the query parameter naming the parent, for children
-    listed as `?payout=po_…` instead of under the parent's path).
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        if self.parent_requester is None:
+            raise ValueError(f"{type(self).__name__} needs a parent_requester")
+        self._parent_field = str(parameters.get("parent_field") or "")
+        if parameters.get("parent_query"):
+            self.request_option_provider = ParentIdQuery(name=str(parameters["parent_query"]))
+        if self.max_parallel_parents <= 0:
+            self.max_parallel_parents = int((self.config or {}).get("num_workers") or 10)
+
+    _prefetched: Optional[PrefetchedPages] = field(init=False, default=None)
+
+    def parents(self, window: StreamSlice) -> Iterable[ParentChange]:
+        raise NotImplementedError
+
+    def parent_params(self, window: StreamSlice) -> Dict[str, Any]:
+        """The query of the window's first request for parents."""
+        return self._window_params(window)
+
+    def bind_windows(self, cursor: DensityWindowCursor) -> None:
+        """Density windows (`window_pages` on the stream's cursor): the cursor plans the windows by probing the
+        parents' requests (the first request of a window ending at each probe point), and each probe's page is the
+        first page of the window it ends."""
+
+        def probe(lo: int, point: int) -> ProbePage:
+            window = cursor.window_slice(lo, point)
+            response = self.parent_requester.send_request(stream_slice=window, request_params=self.parent_params(window))  # type: ignore[union-attr]
+            return probe_page(point, response)
+
+        self._prefetched = cursor.bind_probe(probe)
+
+    def read_records(
+        self,
+        records_schema: Mapping[str, Any],
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> Iterable[Any]:
+        window = stream_slice or StreamSlice(partition={}, cursor_slice={})
+        for parent, records in self._listings(records_schema, self.parents(window)):
+            for record in records:
+                yield self._reassociate_with_original_slice(record, window)
+            listed = [str(record["id"]) for record in records if "id" in record]
+            yield from self._removals(parent, parent.removed_children(listed), window)
+
+    def _listings(
+        self, records_schema: Mapping[str, Any], parents: Iterable[ParentChange]
+    ) -> Iterator[tuple[ParentChange, List[Record]]]:
+        """(parent, its children) for each parent, listed `max_parallel_parents` at a time, in the parents' order."""
+
+        def listing(parent: ParentChange) -> tuple[ParentChange, List[Record]]:
+            return parent, self._list_children(records_schema, parent)
+
+        return bounded_map(listing, parents, self.max_parallel_parents)
+
+    def _window_params(self, window: StreamSlice) -> Dict[str, Any]:
+        params: Dict[str, Any] = {"limit": 100}
+        start, end = window.get(self.window_start_key), window.get(self.window_end_key)
+        if start is not None:
+            params["created[gte]"] = start
+        if end is not None:
+            params["created[lte]"] = end
+        return params
+
+    def _pages(self, window: StreamSlice) -> Iterator[List[Mapping[str, Any]]]:
+        """The `data` of each page of the window's parents, following `starting_after`; the first page may be the
+        density probe's."""
+        params = self.parent_params(window)
+        response = self._prefetched.pop(window) if self._prefetched is not None else None
+        while True:
+            if response is None:
+                response = self.parent_requester.send_request(stream_slice=window, request_params=params)  # type: ignore[union-attr]
+                if response is None:
+                    return
+            body = json_body(response)
+            data = body.get("data") or []
+            yield data
+            if not body.get("has_more") or not data:
+                return
+            params = dict(params, starting_after=data[-1]["id"])
+            response = None
+
+    def _list_children(self, records_schema: Mapping[str, Any], parent: ParentChange) -> List[Record]:
+        child_slice = StreamSlice(
+            partition={PARENT_ID: parent.parent_id}, cursor_slice={}, extra_fields={"updated": parent.at}
+        )
+        return list(SimpleRetriever.read_records(self, records_schema, child_slice))
+
+    def _removals(self, change: ParentChange, child_ids: Iterable[str], window: StreamSlice) -> Iterator[Record]:
+        for child_id in child_ids:
+            data = {"id": child_id, "updated": change.at, "is_deleted": True}
+            if self._parent_field:
+                data[self._parent_field] = change.parent_id
+            yield Record(data=data, stream_name=self.name, associated_slice=window)
+
+
+@dataclass
+class ListedParentsChildrenRetriever(ParentsChildrenRetriever):
+    """The first read of a child stream: the children of the parents created in the window.
+
+    `parent_requester` lists the parents (`created[gte]`/`created[lte]` = the window, plus its own query, e.g.
+    `status=all` for subscriptions); each parent's children are listed as its page arrives, `updated` = the parent's
+    `created`. The stream's state after each window is `{"updated": <end of the windows read>}`, which the connector
+    marks as a backfill checkpoint, so a killed first read resumes from its last window.
+
+        retriever:
+          type: CustomRetriever
+          class_name: source_stripe.components.retrievers.ListedParentsChildrenRetriever
+          parent_requester: {$ref: "#/definitions/requester", path: "{{ parameters.parent_path }}"}
+          requester: {$ref: "#/definitions/requester"}
+          record_selector: {$ref: "#/definitions/record_selector"}
+          paginator: {$ref: "#/definitions/paginator"}
+    """
+
+    def parents(self, window: StreamSlice) -> Iterator[ParentChange]:
+        for page in self._pages(window):
+            for parent in page:
+                if parent.get("id"):
+                    yield ParentChange(parent_id=str(parent["id"]), at=int(parent.get("created") or 0), deleted=False)
+
+
+@dataclass
+class ChangedParentsChildrenRetriever(ParentsChildrenRetriever):
+    """Later reads of a child stream whose children have no events of their own (invoice lines, subscription items,
+    transfer reversals, …): the children of the parents changed in the window.
+
+    `parent_requester` reads `/v1/events?types[]=<parent_event_types>` for the window; each parent's newest event
+    counts (`ParentChangeLog`), so a parent's children are listed once per window, `updated` = the event's time. A
+    deleted parent is not listed (Stripe answers 404); the children it embedded, and the children an event's
+    `previous_attributes` show were taken from a parent (`$parameters.embedded`: the parent field listing them), are
+    emitted as `{"id", <parent_field>, "updated", "is_deleted": true}` so that the destination learns they are gone.
 
         retriever:
           type: CustomRetriever
@@ -92,77 +225,32 @@ class ChangedParentsChildrenRetriever(SimpleRetriever):
           paginator: {$ref: "#/definitions/paginator"}
     """
 
-    parent_requester: Optional[Requester] = None
-    max_parallel_parents: int = 0
-    window_start_key: str = "start_time"
-    window_end_key: str = "end_time"
     _event_types: List[str] = field(init=False, default_factory=list)
     _embedded: Optional[str] = field(init=False, default=None)
-    _parent_field: str = field(init=False, default="")
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        if self.parent_requester is None:
-            raise ValueError("ChangedParentsChildrenRetriever needs a parent_requester")
         self._event_types = list(parameters.get("parent_event_types") or [])
         if not self._event_types:
             raise ValueError("ChangedParentsChildrenRetriever needs $parameters.parent_event_types")
-        self._parent_field = str(parameters.get("parent_field") or "")
         self._embedded = parameters.get("embedded") or None
-        if parameters.get("parent_query"):
-            self.request_option_provider = ParentIdQuery(name=str(parameters["parent_query"]))
-        if self.max_parallel_parents <= 0:
-            self.max_parallel_parents = int((self.config or {}).get("num_workers") or 10)
 
-    def read_records(
-        self,
-        records_schema: Mapping[str, Any],
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> Iterable[Any]:
-        window = stream_slice or StreamSlice(partition={}, cursor_slice={})
+    def parents(self, window: StreamSlice) -> Iterator[ParentChange]:
+        """Live changed parents first (listed), then deleted ones (their embedded children flagged)."""
         changes = self.changed_parents(window)
-        live = [change for change in changes if not change.deleted]
-        listings = bounded_map(lambda change: self._list_children(records_schema, change), live, self.max_parallel_parents)
-        for change, records in zip(live, listings):
-            for record in records:
-                yield self._reassociate_with_original_slice(record, window)
-            listed = [str(record["id"]) for record in records if "id" in record]
-            yield from self._removals(change, change.removed_children(listed), window)
-        for change in changes:
-            if change.deleted:
-                yield from self._removals(change, change.removed_children(), window)
+        yield from (change for change in changes if not change.deleted)
+        yield from (change for change in changes if change.deleted)
+
+    def parent_params(self, window: StreamSlice) -> Dict[str, Any]:
+        return dict(self._window_params(window), **{"types[]": self._event_types})
 
     def changed_parents(self, window: StreamSlice) -> List[ParentChange]:
         """The window's parent changes, one per parent, from `/v1/events` (all pages, newest first)."""
         log = ParentChangeLog(embedded=self._embedded)
-        params: Dict[str, Any] = {"types[]": self._event_types, "limit": 100}
-        start, end = window.get(self.window_start_key), window.get(self.window_end_key)
-        if start is not None:
-            params["created[gte]"] = start
-        if end is not None:
-            params["created[lte]"] = end
-        while True:
-            response = self.parent_requester.send_request(stream_slice=window, request_params=params)  # type: ignore[union-attr]
-            if response is None:
-                break
-            body = json_body(response)
-            events = body.get("data") or []
+        for events in self._pages(window):
             for event in events:
                 log.add(event)
-            if not body.get("has_more") or not events:
-                break
-            params["starting_after"] = events[-1]["id"]
         return log.changes()
 
-    def _list_children(self, records_schema: Mapping[str, Any], change: ParentChange) -> List[Record]:
-        child_slice = StreamSlice(
-            partition={PARENT_ID: change.parent_id}, cursor_slice={}, extra_fields={"updated": change.at}
-        )
-        return list(SimpleRetriever.read_records(self, records_schema, child_slice))
-
-    def _removals(self, change: ParentChange, child_ids: Iterable[str], window: StreamSlice) -> Iterator[Record]:
-        for child_id in child_ids:
-            data = {"id": child_id, "updated": change.at, "is_deleted": True}
-            if self._parent_field:
-                data[self._parent_field] = change.parent_id
-            yield Record(data=data, stream_name=self.name, associated_slice=window)
+    def _list_children(self, records_schema: Mapping[str, Any], parent: ParentChange) -> List[Record]:
+        return [] if parent.deleted else super()._list_children(records_schema, parent)

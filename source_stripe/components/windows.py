@@ -371,15 +371,20 @@ class DensityWindowCursor(ConcurrentCursor):
     def bind(self, retriever: Any) -> None:
         """Probes go through `retriever`'s requester; its first pages are served from the probes."""
         requester = retriever.requester
-        self._prefetched = PrefetchedPages()
-        retriever.requester = PrefetchedFirstPages(requester, self._prefetched)
         page_size = retriever.paginator.get_page_size() if retriever.paginator is not None else None
-        self._planner = WindowPlanner(
-            probe=RetrieverProbe(retriever, requester, self._window_slice),
-            page_size=page_size or 100,
-            window_pages=self.window_pages,
-            workers=self.workers,
-        )
+        prefetched = self.bind_probe(RetrieverProbe(retriever, requester, self._window_slice), page_size or 100)
+        retriever.requester = PrefetchedFirstPages(requester, prefetched)
+
+    def bind_probe(self, probe: Probe, page_size: int = 100) -> "PrefetchedPages":
+        """Plans windows with `probe`; returns where each window's first page, when a probe fetched it, waits for
+        the window's first request (`PrefetchedPages.pop(window slice)`)."""
+        self._prefetched = PrefetchedPages()
+        self._planner = WindowPlanner(probe=probe, page_size=page_size, window_pages=self.window_pages, workers=self.workers)
+        return self._prefetched
+
+    def window_slice(self, start: int, end: int) -> StreamSlice:
+        """The slice of window `[start, end]` (epoch seconds), as `stream_slices` yields it."""
+        return self._window_slice(start, end)
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         for coarse in super().stream_slices():
