@@ -85,6 +85,7 @@ class ParentsChildrenRetriever(SimpleRetriever):
     window_start_key: str = "start_time"
     window_end_key: str = "end_time"
     _parent_field: str = field(init=False, default="")
+    _prefetched: Optional[PrefetchedPages] = field(init=False, default=None)  # density probes' first pages
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
@@ -95,8 +96,6 @@ class ParentsChildrenRetriever(SimpleRetriever):
             self.request_option_provider = ParentIdQuery(name=str(parameters["parent_query"]))
         if self.max_parallel_parents <= 0:
             self.max_parallel_parents = int((self.config or {}).get("num_workers") or 10)
-
-    _prefetched: Optional[PrefetchedPages] = field(init=False, default=None)
 
     def parents(self, window: StreamSlice) -> Iterable[ParentChange]:
         raise NotImplementedError
