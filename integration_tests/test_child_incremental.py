@@ -27,13 +27,13 @@ MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yaml"
 
 def _child_rows(kind: str) -> list[str]:
     rows = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["streams"]
-    return sorted(row["$parameters"]["name"] for row in rows if row.get("$ref", "") == f"#/definitions/{kind}" or row.get("$ref", "").startswith(f"#/definitions/{kind}/"))
+    return sorted(row["$parameters"]["name"] for row in rows if row.get("$ref") == f"#/definitions/{kind}")
 
 
 FOLLOWING = _child_rows("following_child_stream")
-OWN_EVENTS = _child_rows("own_evented_children_of")
+OWN_EVENTS = _child_rows("own_evented_child_stream")
 STREAMS = FOLLOWING + OWN_EVENTS
-RE_LISTED = ["external_account_bank_accounts", "external_account_cards", "persons", "usage_records", "value_list_items"]
+RE_LISTED = _child_rows("child_stream")
 
 
 def _live_parents_with_children(store, stream):

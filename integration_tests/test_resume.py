@@ -70,10 +70,9 @@ def _changed_since(store, stream: str, parent_stream: str | None, types: list[st
 
 
 def test_killed_incremental_sync_resumed_from_its_last_state_loses_no_change():
-    import yaml
+    from source_stripe.manifest import resolved_manifest, row_name
 
-    rows = {r["$parameters"]["name"]: r["$parameters"] for r in yaml.safe_load((REPO / "manifest.yaml").read_text())["streams"]
-            if "$parameters" in r}
+    rows = {row_name(r): r["$parameters"] for r in resolved_manifest()["streams"]}  # children linked to their parents
     with Emulator(seed=23, scale=12) as emulator:
         now = emulator.store.clock.now()
         cursor = now - 20 * 86400

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Mapping
 from urllib.parse import urlsplit
 
@@ -19,6 +19,8 @@ KEY_PATTERN = re.compile(r"^[rs]k_(live|test)_[A-Za-z0-9_]+$")
 START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 START_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 CREDENTIALS_TITLE = "Private App Credentials"
+# Without `start_date`, objects created in the 30 days before the sync are read.
+DEFAULT_START_DAYS = 30
 
 
 class ConfigError(ValueError):
@@ -35,6 +37,20 @@ def normalize_config(raw: Mapping[str, Any]) -> Dict[str, Any]:
         credentials.setdefault("credentials_title", CREDENTIALS_TITLE)
         config["credentials"] = credentials
     return config
+
+
+def with_defaults(config: Mapping[str, Any], spec: Mapping[str, Any]) -> Dict[str, Any]:
+    """A normalised config with every absent value that has a default set to it: the spec's `default`s (the one
+    place they are written; manifest.yaml's templates then read `config['slice_range']` and the like as they are)
+    and `start_date`, `DEFAULT_START_DAYS` before now."""
+    filled = dict(config)
+    for name, schema in (spec.get("properties") or {}).items():
+        if "default" in schema and name not in filled and not isinstance(schema["default"], (dict, list)):
+            filled[name] = schema["default"]
+    if "start_date" not in filled:
+        start = datetime.now(timezone.utc) - timedelta(days=DEFAULT_START_DAYS)
+        filled["start_date"] = start.strftime(START_DATE_FORMAT)
+    return filled
 
 
 def access_token(config: Mapping[str, Any]) -> str:

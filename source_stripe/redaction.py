@@ -14,6 +14,8 @@ import re
 import sys
 from typing import Any, TextIO
 
+from source_stripe.cdk_seams import route_cdk_print_buffer
+
 KEY_LIKE = re.compile(r"\b([rsp]k)_(live|test)_[A-Za-z0-9_*]+")
 REDACTED = r"\1_\2_[REDACTED]"
 _RECORD_PREFIXES = ('{"type":"RECORD"', '{"type": "RECORD"')
@@ -57,10 +59,12 @@ class RedactingStream(io.TextIOBase):
 
 def install_output_redaction() -> None:
     """Wraps sys.stdout and sys.stderr once; call before anything (the CDK's loggers included) grabs them."""
-    if not isinstance(sys.stdout, RedactingStream):
-        sys.stdout = RedactingStream(sys.stdout)  # type: ignore[assignment]
-    if not isinstance(sys.stderr, RedactingStream):
-        sys.stderr = RedactingStream(sys.stderr)  # type: ignore[assignment]
-    # The CDK's PrintBuffer (used by `launch` and its log handler) writes to sys.__stdout__ directly.
-    if sys.__stdout__ is not None and not isinstance(sys.__stdout__, RedactingStream):
-        sys.__stdout__ = RedactingStream(sys.__stdout__)  # type: ignore[misc]
+    sys.stdout = redacting(sys.stdout)
+    sys.stderr = redacting(sys.stderr)
+    # The CDK's PrintBuffer (used by `launch` and its log handler) bypasses sys.stdout.
+    route_cdk_print_buffer(redacting)
+
+
+def redacting(stream: TextIO) -> TextIO:
+    """`stream` wrapped in a RedactingStream, unless it is one already."""
+    return stream if isinstance(stream, RedactingStream) else RedactingStream(stream)  # type: ignore[return-value]

@@ -1,3 +1,10 @@
+"""Fixtures shared by every unit test folder (unit_tests/, components/, reads/).
+
+The builders that are no fixtures live in helpers.py, the fake Stripe list endpoint in fake_stripe.py; both are
+imported as top-level modules (`from helpers import …`), hence unit_tests/ on sys.path. The test folders are no
+packages: pytest imports each test file by its basename, so two test files must not share a basename.
+"""
+
 from __future__ import annotations
 
 import sys
@@ -6,8 +13,9 @@ from pathlib import Path
 from typing import List
 
 import pytest
+import requests_mock
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import helpers` from any test folder
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import helpers`, `import fake_stripe` from any test folder
 
 
 def pytest_configure(config):
@@ -16,6 +24,14 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:Component type:DeprecationWarning")
     config.addinivalue_line("filterwarnings", "ignore:`cache_name` cannot be set:DeprecationWarning")
     config.addinivalue_line("filterwarnings", "ignore:This class is experimental")
+
+
+@pytest.fixture
+def stripe():
+    """The Stripe API, mocked with requests-mock: register answers with `stripe.get(url, …)` (a FakeStripeList as
+    `text=` for Stripe's list semantics); `stripe.request_history` holds what was sent."""
+    with requests_mock.Mocker() as mock:
+        yield mock
 
 
 @pytest.fixture

@@ -1,15 +1,18 @@
-"""Shared builders for the unit tests: configs, catalogs, Stripe list pages, hand-made responses, reads."""
+"""Shared builders for the unit tests: configs, catalogs, Stripe list pages, hand-made responses, reads, and the
+requests a read sent. Fixtures live in conftest.py; the fake Stripe list endpoint in fake_stripe.py."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Dict, Iterable, List, Mapping, Optional
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import requests
 from airbyte_cdk.models import AirbyteMessageSerializer, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
+from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_stripe.source import SourceStripe
 
@@ -92,6 +95,22 @@ def run_read(streams: Iterable[str], config: Mapping[str, Any], *, sync_mode=Syn
     return read(source, config, catalog, state=state, expecting_exception=expecting_exception)
 
 
+def a_recent_cursor() -> int:
+    """A cursor an hour ago: well inside Stripe's event retention, so an incremental read takes the events path."""
+    return int(time.time()) - 3600
+
+
+def read_incremental(stream: str, cursor: Any, config: Optional[Mapping[str, Any]] = None) -> EntrypointOutput:
+    """An incremental read of `stream` from the state `{"updated": cursor}`."""
+    state = StateBuilder().with_stream_state(stream, {"updated": cursor}).build()
+    return run_read([stream], config or make_config(), sync_mode=SyncMode.incremental, state=state)
+
+
+def final_state(output: EntrypointOutput) -> Dict[str, Any]:
+    """The stream state of the read's last state message."""
+    return dict(vars(output.state_messages[-1].state.stream.stream_state))
+
+
 def record_data(output: EntrypointOutput, stream: Optional[str] = None) -> List[Dict[str, Any]]:
     return [m.record.data for m in output.records if stream is None or m.record.stream == stream]
 
@@ -105,25 +124,30 @@ def error_messages(output: EntrypointOutput) -> List[str]:
     return [m.trace.error.message for m in output.errors]
 
 
-class StripeList:
-    """A requests-mock callback with Stripe's list semantics over objects {id, created}."""
+def warnings_of(output: EntrypointOutput) -> List[str]:
+    return [m.log.message for m in output.logs if m.log.level.value == "WARN"]
 
-    def __init__(self, prefix: str, createds: List[int]) -> None:
-        self.objects = sorted(
-            ({"id": f"{prefix}_{i}", "created": c} for i, c in enumerate(createds)),
-            key=lambda o: (o["created"], int(o["id"].rsplit("_", 1)[1])),
-            reverse=True,
-        )
-        self.windows: List[tuple] = []
 
-    def __call__(self, request, context) -> str:
-        query = dict(parse_qsl(urlsplit(request.url).query))
-        gte, lte = int(query.get("created[gte]", 0)), int(query.get("created[lte]", 2**40))
-        limit = int(query.get("limit", 10))
-        matching = [o for o in self.objects if gte <= o["created"] <= lte]
-        if "starting_after" in query:
-            ids = [o["id"] for o in matching]
-            matching = matching[ids.index(query["starting_after"]) + 1:]
-        else:
-            self.windows.append((gte, lte))
-        return json.dumps({"object": "list", "data": matching[:limit], "has_more": len(matching) > limit})
+# --- the requests a read sent (to a requests-mock Mocker) -------------------------------------------------------
+
+
+def requests_to(mock, path: str) -> List:
+    """The requests sent to `/v1/<path>`, in the order sent."""
+    return [r for r in mock.request_history if urlsplit(r.url).path == f"/v1/{path}"]
+
+
+def params(request) -> Dict[str, str]:
+    """A request's query, one value per name."""
+    return dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
+
+
+def query(request) -> Dict[str, List[str]]:
+    """A request's query, every value of each name (for `types[]`)."""
+    return parse_qs(urlsplit(request.url).query, keep_blank_values=True)
+
+
+def one_window_config(**overrides: Any) -> Dict[str, Any]:
+    """`make_config` whose whole history since START_DATE is one `created` window. At the default `slice_range` (365
+    days) a read after 2025-12-31 cuts it in two; tests of one window's requests (headers, pages, retries) use this,
+    tests of the windowing do not."""
+    return make_config(**{"slice_range": 36500, **overrides})

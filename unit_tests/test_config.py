@@ -7,8 +7,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import KEY, airbyte_config, make_config
+from helpers import KEY, START_DATE, airbyte_config, make_config
 from source_stripe.config import ConfigError, normalize_config, validate_config
+from source_stripe.source import SourceStripe
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yaml"
 SPEC = yaml.safe_load(MANIFEST.read_text())["spec"]["connection_specification"]
@@ -105,10 +106,7 @@ def test_publishable_and_malformed_keys_are_refused(key):
 
 
 def test_missing_key_is_refused():
-    assert "no API key" in errors_of({"start_date": START})
-
-
-START = "2025-01-01T00:00:00Z"
+    assert "no API key" in errors_of({"start_date": START_DATE})
 
 
 # --- start_date ------------------------------------------------------------------------------------------------
@@ -193,6 +191,27 @@ def test_every_problem_is_listed_in_one_message():
     message = errors_of(make_config(start_date="2025-01-01", num_workers=0, api_base_url="http://example.com"))
     assert message.startswith("Invalid config: ")
     assert "start_date" in message and "num_workers" in message and "api_base_url" in message
+
+
+# --- events_overlap_seconds ------------------------------------------------------------------------------------
+
+OVERLAP_BASE = {"credentials": {"access_token": "sk_test_x"}, "start_date": "2025-01-01T00:00:00Z"}
+
+
+@pytest.mark.parametrize("value", [0, 60, 3600])
+def test_events_overlap_seconds_accepts_non_negative_integers(value):
+    validate_config({**OVERLAP_BASE, "events_overlap_seconds": value})
+
+
+@pytest.mark.parametrize("value", [-1, "60", 1.5])
+def test_events_overlap_seconds_rejects_the_rest(value):
+    with pytest.raises(ConfigError, match="events_overlap_seconds"):
+        validate_config({**OVERLAP_BASE, "events_overlap_seconds": value})
+
+
+def test_spec_offers_events_overlap_seconds_defaulting_to_60():
+    spec = SourceStripe().spec(logger=None).connectionSpecification["properties"]["events_overlap_seconds"]
+    assert spec["type"] == "integer" and spec["minimum"] == 0 and spec["default"] == 60
 
 
 # --- the key never appears in a message ------------------------------------------------------------------------

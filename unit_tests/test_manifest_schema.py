@@ -1,6 +1,6 @@
 """The bundled manifest is valid for the CDK: checked here, since the source skips the check at start-up."""
 
-from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+from source_stripe.cdk_seams import validate_manifest_now
 
 from helpers import make_catalog, make_config
 from source_stripe.source import SourceStripe
@@ -8,7 +8,7 @@ from source_stripe.source import SourceStripe
 
 def test_the_bundled_manifest_is_valid_against_the_cdks_declarative_schema():
     source = SourceStripe(config=make_config())
-    ConcurrentDeclarativeSource._validate_source(source)  # raises ValidationError when it is not
+    validate_manifest_now(source)  # raises ValidationError when it is not
 
 
 def test_a_source_made_for_a_read_builds_only_the_selected_streams():

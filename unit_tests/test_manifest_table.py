@@ -103,14 +103,3 @@ def test_children_that_follow_their_parent_read_the_parent_rows_event_types(stre
         parent = _expected()[name][2]
         parameters = stream["incremental_stream"]["$parameters"]
         assert parameters["parent_event_types"] == streams[parent]["incremental_stream"]["$parameters"]["event_types"], name
-
-
-def test_rows_are_sorted_within_each_group():
-    import yaml
-
-    rows = yaml.safe_load((ROOT / "manifest.yaml").read_text(encoding="utf-8"))["streams"]
-    names = [row["$parameters"]["name"] if "$parameters" in row else row["$ref"].rsplit("/", 1)[-1] for row in rows]
-    groups = [names[:5], names[5:37], names[37:46], names[46:49], names[49:]]
-    assert [len(g) for g in groups] == [5, 32, 9, 3, 5]
-    for group in groups:
-        assert group == sorted(group)

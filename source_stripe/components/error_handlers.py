@@ -11,7 +11,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
-from source_stripe.components.response_body import json_body
+from source_stripe.components.response_body import json_body, replace_body
 from source_stripe.redaction import redact
 
 logger = logging.getLogger("airbyte")
@@ -76,4 +76,4 @@ def _redact_body(response: requests.Response) -> None:
     """Stripe's 401/403 messages hold a masked copy of the key (`sk_test_****abcd`); the CDK copies error bodies
     into its logs and TRACE messages, so the copy is removed before anything reads the body."""
     if b"k_" in response.content:
-        response._content = redact(response.content.decode("utf-8", "replace")).encode()
+        replace_body(response, redact(response.content.decode("utf-8", "replace")).encode())

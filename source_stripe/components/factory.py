@@ -27,17 +27,9 @@ class StripeComponentFactory(ModelToComponentFactory):
     becomes a DensityWindowCursor: its history is read as windows of about N pages, many at once.
 
     The concurrent engine builds cursors inside the factory (not through CustomIncrementalSync, which it does not
-    support), so this is the one place to do it. `adopt` turns the factory ConcurrentDeclarativeSource built into
-    this class: the CDK 7.39.1 source takes no factory argument, and that factory already carries the source's
-    message queue, state manager and catalog.
+    support), so this is the one place to do it. A source uses it through `cdk_seams.use_component_factory(source,
+    StripeComponentFactory)`: the CDK 7.39.1 source takes no factory argument.
     """
-
-    @classmethod
-    def adopt(cls, factory: ModelToComponentFactory) -> "StripeComponentFactory":
-        if not isinstance(factory, cls):
-            factory.__class__ = cls
-            factory._init_mappings()  # its model -> constructor table holds bound methods of the old class
-        return factory  # type: ignore[return-value]
 
     def create_concurrent_cursor_from_datetime_based_cursor(self, *args: Any, **kwargs: Any) -> ConcurrentCursor:
         cursor = super().create_concurrent_cursor_from_datetime_based_cursor(*args, **kwargs)

@@ -39,6 +39,19 @@ def bounded_map(function: Callable[[T], R], items: Iterable[T], workers: int) ->
             yield pending.popleft().result()
 
 
+def with_slice(record: Any, window: StreamSlice) -> Any:
+    """`record`, associated with the partition's slice `window` instead of the child slice it was listed with: the
+    CDK's ConcurrentCursor keys what it observes of a partition by the slice the partition was read with."""
+    if isinstance(record, Record) and record.associated_slice is not window:
+        return Record(
+            data=record.data,
+            stream_name=record.stream_name,
+            associated_slice=window,
+            file_reference=record.file_reference,
+        )
+    return record
+
+
 @dataclass
 class ParentIdQuery(RequestOptionsProvider):
     """Puts the slice's parent id into the query as `<name>=<id>` (`balance_transactions?payout=po_…`)."""
@@ -124,7 +137,7 @@ class ParentsChildrenRetriever(SimpleRetriever):
         window = stream_slice or StreamSlice(partition={}, cursor_slice={})
         for parent, records in self._listings(records_schema, self.parents(window)):
             for record in records:
-                yield self._reassociate_with_original_slice(record, window)
+                yield with_slice(record, window)
             listed = [str(record["id"]) for record in records if "id" in record]
             yield from self._removals(parent, parent.removed_children(listed), window)
 

@@ -32,7 +32,14 @@ import requests
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 from airbyte_cdk.sources.types import StreamSlice
 
-from source_stripe.components.response_body import forget_body, json_body
+from source_stripe.cdk_seams import (
+    adopt_cursor,
+    first_page_slice,
+    format_slice_boundary,
+    parse_slice_boundary,
+    slice_boundary_fields,
+)
+from source_stripe.components.response_body import forget_body, json_body, response_with_body
 
 # Stripe lists filter (`created[gte]`/`created[lte]`) and order on `created`, epoch seconds.
 CREATED = "created"
@@ -222,14 +229,8 @@ def first_page_response(page: ProbePage, start: int) -> Optional[requests.Respon
         return response
     body = first_page_body(json_body(response), start)
     forget_body(response)
-    narrowed = requests.Response()
-    narrowed.status_code = response.status_code
-    narrowed.headers = response.headers
-    narrowed.url = response.url
-    narrowed.request = response.request
-    narrowed.encoding = response.encoding
-    narrowed._content = orjson.dumps(body)  # parsed again when read: a parsed page is ~5x its bytes in memory
-    return narrowed
+    # Kept as bytes and parsed again when read: a parsed page is ~5x its bytes in memory.
+    return response_with_body(response, orjson.dumps(body))
 
 
 def _slice_key(stream_slice: Optional[Mapping[str, Any]]) -> Optional[Tuple[Tuple[str, Any], ...]]:
@@ -263,7 +264,8 @@ class PrefetchedFirstPages:
     """The stream's requester, except that a window's first page the planner already fetched comes from memory.
 
     Wraps the retriever's requester (everything but `send_request` is delegated), so the window's later pages, and
-    every window without a probe page, go through the CDK's HttpClient as before.
+    every window without a probe page, go through the CDK's HttpClient as before. Which call asks for a window's
+    first page is `cdk_seams.first_page_slice`'s to say: it depends on how the CDK's SimpleRetriever calls us.
     """
 
     def __init__(self, requester: Any, pages: PrefetchedPages) -> None:
@@ -271,8 +273,9 @@ class PrefetchedFirstPages:
         self._pages = pages
 
     def send_request(self, *args: Any, **kwargs: Any) -> Optional[requests.Response]:
-        if not args and kwargs.get("next_page_token") is None:
-            response = self._pages.pop(kwargs.get("stream_slice"))
+        stream_slice = first_page_slice(args, kwargs)
+        if stream_slice is not None:
+            response = self._pages.pop(stream_slice)
             if response is not None:
                 return response
         return self._requester.send_request(*args, **kwargs)
@@ -362,8 +365,7 @@ class DensityWindowCursor(ConcurrentCursor):
     def from_cursor(cls, cursor: ConcurrentCursor, window_pages: int, workers: int) -> "DensityWindowCursor":
         """The same cursor (state, boundaries, converter) with density windows; the CDK builds ConcurrentCursor
         inside its factory, so its attributes are taken over as they are."""
-        adopted = cls.__new__(cls)
-        adopted.__dict__.update(cursor.__dict__)
+        adopted = adopt_cursor(cursor, cls)
         adopted.window_pages = window_pages
         adopted.workers = workers
         return adopted
@@ -391,7 +393,7 @@ class DensityWindowCursor(ConcurrentCursor):
             if self._planner is None or self._prefetched is None:
                 yield coarse
                 continue
-            start_field, end_field = self._slice_boundary_fields_wrapper
+            start_field, end_field = slice_boundary_fields(self)
             lo = self._seconds(coarse.cursor_slice[start_field])
             hi = self._seconds(coarse.cursor_slice[end_field])
             for window in self._planner.plan(lo, hi):
@@ -403,14 +405,14 @@ class DensityWindowCursor(ConcurrentCursor):
                 yield stream_slice
 
     def _window_slice(self, start: int, end: int, partition: Optional[Mapping[str, Any]] = None) -> StreamSlice:
-        start_field, end_field = self._slice_boundary_fields_wrapper
+        start_field, end_field = slice_boundary_fields(self)
         return WindowSlice(
             partition=partition or {},
             cursor_slice={start_field: self._format(start), end_field: self._format(end)},
         )
 
     def _seconds(self, value: Any) -> int:
-        return int(self._connector_state_converter.parse_value(value).timestamp())
+        return int(parse_slice_boundary(self, value).timestamp())
 
     def _format(self, seconds: int) -> Any:
-        return self._connector_state_converter.output_format(datetime.fromtimestamp(seconds, tz=timezone.utc))
+        return format_slice_boundary(self, datetime.fromtimestamp(seconds, tz=timezone.utc))

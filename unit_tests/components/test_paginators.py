@@ -24,11 +24,11 @@ def test_no_next_page_when_has_more_but_page_is_empty():
     assert token({"has_more": True, "data": None}) is None
 
 
-def test_token_is_a_string():
+def test_the_next_page_token_is_a_string():
     assert token(stripe_list([{"id": 12345}], has_more=True)) == "12345"
 
 
-def test_initial_token_is_none():
+def test_the_first_page_has_no_token():
     assert StartingAfterPagination(parameters={}).initial_token is None
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import bisect
 import json
 import random
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
-import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fake_stripe import FakeStripeList
+from helpers import response
 from source_stripe.components.response_body import json_body
 from source_stripe.components.windows import (
     PrefetchedFirstPages,
@@ -28,61 +28,41 @@ HI = 1_800_000_000
 LO = HI - 80 * DAY
 
 
-class FakeList:
-    """Stripe's list semantics over `created` times: newest first, `created[gte]`/`[lte]`, `limit` 100,
-    `starting_after`. Counts requests."""
-
-    def __init__(self, createds: Sequence[int]) -> None:
-        # ties broken like Stripe: later insertion first
-        self.objects = sorted(({"id": f"o{i}", "created": c} for i, c in enumerate(createds)),
-                              key=lambda o: (o["created"], int(o["id"][1:])), reverse=True)
-        self.negs = [-o["created"] for o in self.objects]
-        self.position = {o["id"]: i for i, o in enumerate(self.objects)}
-        self.requests = 0
-
-    def page(self, gte: int, lte: int, starting_after: str | None = None, limit: int = 100) -> Dict:
-        self.requests += 1
-        start = bisect.bisect_left(self.negs, -lte)
-        end = bisect.bisect_right(self.negs, -gte)
-        if starting_after is not None:
-            start = max(start, self.position[starting_after] + 1)
-        data = self.objects[start:min(end, start + limit)]
-        return {"object": "list", "data": data, "has_more": start + limit < end}
-
-    def probe(self, lo: int, point: int) -> ProbePage:
-        return probe_page(point, response_of(self.page(lo, point)))
-
-    def read(self, window: Window, first: Dict | None) -> List[str]:
-        """Every id of the window, paginated like the retriever, the first page from `first` when given."""
-        ids: List[str] = []
-        body = first if first is not None else self.page(window.start, window.end)
-        while True:
-            ids += [o["id"] for o in body["data"]]
-            if not body["has_more"] or not body["data"]:
-                return ids
-            body = self.page(window.start, window.end, starting_after=body["data"][-1]["id"])
-
-    def ids_between(self, lo: int, hi: int) -> List[str]:
-        return [o["id"] for o in self.objects if lo <= o["created"] <= hi]
+def list_window(api: FakeStripeList, window: Window, starting_after: Optional[str] = None) -> Dict:
+    """One page of the window, as the retriever asks for it."""
+    query = {"created[gte]": window.start, "created[lte]": window.end, "limit": 100}
+    if starting_after is not None:
+        query["starting_after"] = starting_after
+    return api.list_page(query)
 
 
-def response_of(body: Dict) -> requests.Response:
-    response = requests.Response()
-    response.status_code = 200
-    response._content = json.dumps(body).encode()
-    return response
+def probe(api: FakeStripeList):
+    """The planner's probe: the first page of [lo, point]."""
+
+    def probe_of(lo: int, point: int) -> ProbePage:
+        return probe_page(point, response(body=api.list_page({"created[gte]": lo, "created[lte]": point, "limit": 100})))
+
+    return probe_of
 
 
-def planner(api: FakeList, **options) -> WindowPlanner:
-    return WindowPlanner(probe=api.probe, **options)
+def planner(api: FakeStripeList, **options) -> WindowPlanner:
+    return WindowPlanner(probe=probe(api), **options)
 
 
-def read_all(api: FakeList, windows: List[Window]) -> List[str]:
+def read_window(api: FakeStripeList, window: Window) -> List[str]:
+    """Every id of the window, paginated like the retriever, the first page from the probe when it has one."""
+    first = first_page_response(window.first_page, window.start) if window.first_page else None
+    body = json_body(first) if first is not None else list_window(api, window)
     ids: List[str] = []
-    for window in windows:
-        first = first_page_response(window.first_page, window.start) if window.first_page else None
-        ids += api.read(window, json_body(first) if first is not None else None)
-    return ids
+    while True:
+        ids += [o["id"] for o in body["data"]]
+        if not body["has_more"] or not body["data"]:
+            return ids
+        body = list_window(api, window, starting_after=body["data"][-1]["id"])
+
+
+def read_all(api: FakeStripeList, windows: List[Window]) -> List[str]:
+    return [object_id for window in windows for object_id in read_window(api, window)]
 
 
 def assert_tiles(windows: List[Window], lo: int, hi: int) -> None:
@@ -102,7 +82,7 @@ def uniform(count: int, seed: int = 1) -> List[int]:
 
 
 def test_a_range_whose_first_page_holds_everything_is_one_window_read_with_one_request():
-    api = FakeList(uniform(90))
+    api = FakeStripeList(uniform(90))
     windows = planner(api).plan(LO, HI)
     assert [(w.start, w.end) for w in windows] == [(LO, HI)]
     assert sorted(read_all(api, windows)) == sorted(api.ids_between(LO, HI))
@@ -110,13 +90,13 @@ def test_a_range_whose_first_page_holds_everything_is_one_window_read_with_one_r
 
 
 def test_an_empty_range_is_one_window_and_one_request():
-    api = FakeList([])
+    api = FakeStripeList([])
     assert len(planner(api).plan(LO, HI)) == 1
     assert api.requests == 1
 
 
 def test_two_pages_of_history_stay_one_window_without_extra_probes():
-    api = FakeList(uniform(150))
+    api = FakeStripeList(uniform(150))
     windows = planner(api).plan(LO, HI)
     assert len(windows) == 1
     read_all(api, windows)
@@ -124,7 +104,7 @@ def test_two_pages_of_history_stay_one_window_without_extra_probes():
 
 
 def test_a_big_uniform_history_is_cut_into_windows_of_a_few_pages_at_least_four_per_worker():
-    api = FakeList(uniform(20_000))
+    api = FakeStripeList(uniform(20_000))
     windows = planner(api, window_pages=5, workers=10).plan(LO, HI)
     sizes = [len(api.ids_between(w.start, w.end)) for w in windows]
     assert len(windows) >= 4 * 10
@@ -138,7 +118,7 @@ def test_busy_month_is_split_into_windows_of_a_few_pages():
     rng = random.Random(3)
     month_start = LO + 30 * DAY
     createds = uniform(2_000) + [rng.randint(month_start, month_start + 30 * DAY) for _ in range(30_000)]
-    api = FakeList(createds)
+    api = FakeStripeList(createds)
     windows = planner(api, window_pages=5, workers=10).plan(LO, HI)
     busy = [w for w in windows if w.start < month_start + 30 * DAY and w.end >= month_start]
     assert len(busy) >= 30
@@ -147,13 +127,13 @@ def test_busy_month_is_split_into_windows_of_a_few_pages():
 
 
 def test_a_mid_sized_history_is_spread_over_the_workers_with_windows_of_at_least_two_pages():
-    api = FakeList(uniform(2_000))
+    api = FakeStripeList(uniform(2_000))
     windows = planner(api, window_pages=5, workers=10).plan(LO, HI)
     assert 8 <= len(windows) <= 12  # 20 pages: 2-page windows, not 4 windows of 5 pages
 
 
 def test_objects_all_in_one_second_cannot_be_split_and_are_read_as_one_window():
-    api = FakeList([LO + 5] * 1_000)
+    api = FakeStripeList([LO + 5] * 1_000)
     windows = planner(api).plan(LO + 5, LO + 5)
     assert [(w.start, w.end) for w in windows] == [(LO + 5, LO + 5)]
     assert len(read_all(api, windows)) == 1_000
@@ -163,7 +143,7 @@ def test_probes_of_one_round_are_sent_in_parallel_but_never_more_than_the_worker
     import threading
     import time
 
-    api = FakeList(uniform(20_000))
+    api = FakeStripeList(uniform(20_000))
     active, peak, lock = [0], [0], threading.Lock()
 
     def slow_probe(lo: int, point: int) -> ProbePage:
@@ -172,7 +152,7 @@ def test_probes_of_one_round_are_sent_in_parallel_but_never_more_than_the_worker
             peak[0] = max(peak[0], active[0])
         time.sleep(0.01)
         try:
-            return api.probe(lo, point)
+            return probe(api)(lo, point)
         finally:
             with lock:
                 active[0] -= 1
@@ -195,7 +175,7 @@ def test_windows_tile_the_range_exactly_and_reading_them_returns_every_object_on
 ):
     lo, hi = LO, LO + span
     createds = [LO + x for x in data] + [LO + min(40 * DAY, burst_at + x) for x in burst]
-    api = FakeList(createds)
+    api = FakeStripeList(createds)
     windows = planner(api, window_pages=window_pages, workers=workers).plan(lo, hi)
     assert_tiles(windows, lo, hi)
     ids = read_all(api, windows)
@@ -218,18 +198,16 @@ def test_a_probe_page_reaching_below_the_window_is_narrowed_and_has_no_more():
 
 def test_a_narrowed_first_page_response_reads_as_its_narrowed_body():
     body = {"data": [{"id": "a", "created": 9}, {"id": "c", "created": 5}], "has_more": True}
-    page = probe_page(9, response_of(body))
+    page = probe_page(9, response(body=body))
     narrowed = first_page_response(page, 6)
     assert json_body(narrowed) == {"data": [{"id": "a", "created": 9}], "has_more": False}
     assert json.loads(narrowed.content) == json_body(narrowed)
 
 
 def test_an_error_or_a_body_without_created_times_is_a_complete_page_so_the_range_stays_one_window():
-    error = requests.Response()
-    error.status_code = 400
-    error._content = b'{"error": {"message": "not set up to use Issuing"}}'
+    error = response(400, {"error": {"message": "not set up to use Issuing"}})
     assert probe_page(5, error).covers_from(0)
-    assert probe_page(5, response_of({"data": [{"id": "x"}], "has_more": True})).covers_from(0)
+    assert probe_page(5, response(body={"data": [{"id": "x"}], "has_more": True})).covers_from(0)
 
 
 class RecordingRequester:

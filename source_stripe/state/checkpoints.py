@@ -1,14 +1,24 @@
-"""What the connector writes as state for the streams read through Stripe's events, around the CDK's own messages."""
+"""The state a read writes for the streams read through Stripe's events, around the CDK's own messages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, Mapping, Optional, Set
 
-from airbyte_cdk.models import AirbyteMessage, AirbyteStreamStatus, TraceType, Type
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteStateBlob,
+    AirbyteStateMessage,
+    AirbyteStateStats,
+    AirbyteStateType,
+    AirbyteStreamState,
+    AirbyteStreamStatus,
+    StreamDescriptor,
+    TraceType,
+    Type,
+)
 
-from source_stripe.retention import cursor_of, read_start_state
-from source_stripe.state import BACKFILL_STARTED, is_no_cursor_state, with_integer_cursor
+from source_stripe.state.cursors import BACKFILL_STARTED, CURSOR_FIELDS, UPDATED, epoch, flat_cursor, is_no_cursor_state
 
 
 @dataclass
@@ -35,7 +45,7 @@ class EventCursorCheckpoints:
     backfills: Mapping[str, int] = field(default_factory=dict)
     re_listed: Set[str] = field(default_factory=set)
     _streams: Set[str] = field(init=False)
-    _cursors: Dict[str, Optional[float]] = field(init=False, default_factory=dict)
+    _cursors: Dict[str, Optional[int]] = field(init=False, default_factory=dict)
     _completed: Set[str] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
@@ -61,7 +71,7 @@ class EventCursorCheckpoints:
                     self._completed.add(name)
                     since = self._cursor_at_end(name)
                     if name in self.backfills or (self._cursors.get(name) or 0) < since:
-                        yield read_start_state(name, since)
+                        yield cursor_state_message(name, since)
                 yield message
             else:
                 yield message
@@ -79,18 +89,50 @@ class EventCursorCheckpoints:
         since = self._cursor_at_end(name)
         if name in self._completed:
             # The CDK repeats its final state after the stream's COMPLETE status.
-            if name in self.backfills or (cursor_of(stream_state) or 0) < since:
-                return read_start_state(name, since, message.state.sourceStats)
+            if name in self.backfills or (flat_cursor(stream_state, UPDATED) or 0) < since:
+                return cursor_state_message(name, since, message.state.sourceStats)
             return message
         if name in self.backfills:
             if stream_state is not None:
                 setattr(stream_state, BACKFILL_STARTED, since)
             return message
-        self._cursors[name] = cursor_of(stream_state)
+        self._cursors[name] = flat_cursor(stream_state, UPDATED)
         return message
 
     def _raise_updated(self, message: AirbyteMessage) -> None:
         data = message.record.data
-        updated = data.get("updated")
+        updated = data.get(UPDATED)
         if not data.get("is_deleted") and (updated is None or updated < self.started):
-            data["updated"] = self.started
+            data[UPDATED] = self.started
+
+
+def cursor_state_message(name: str, cursor: int, stats: Optional[AirbyteStateStats] = None) -> AirbyteMessage:
+    """A STREAM state message `{"updated": <cursor>}`, with `stats` (records since the previous state; none by
+    default)."""
+    return AirbyteMessage(
+        type=Type.STATE,
+        state=AirbyteStateMessage(
+            type=AirbyteStateType.STREAM,
+            stream=AirbyteStreamState(
+                stream_descriptor=StreamDescriptor(name=name),
+                stream_state=AirbyteStateBlob(**{UPDATED: int(cursor)}),
+            ),
+            sourceStats=stats or AirbyteStateStats(recordCount=0.0),
+        ),
+    )
+
+
+def with_integer_cursor(message: AirbyteMessage) -> AirbyteMessage:
+    """A STREAM state message whose `updated`/`created` cursor is written as an integer (the CDK writes a string)."""
+    if message.type != Type.STATE or message.state is None or message.state.stream is None:
+        return message
+    stream_state = message.state.stream.stream_state
+    if stream_state is None:
+        return message
+    for cursor_field in CURSOR_FIELDS:
+        value = getattr(stream_state, cursor_field, None)
+        if isinstance(value, str):
+            number = epoch(value)
+            if number is not None:
+                setattr(stream_state, cursor_field, number)
+    return message

@@ -1,4 +1,5 @@
-"""One direct request for `check`: tells a bad key, a missing permission and an unreachable host apart, fast."""
+"""`check`'s connection test: one direct request, without retries, that tells a bad key, a missing permission and an
+unreachable host apart, fast."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import requests
 
 from source_stripe.config import access_token
 
-PROBE_PATH = "/v1/events"
-PROBE_TIMEOUT_SECONDS = 15
+CHECK_PATH = "/v1/events"
+CHECK_TIMEOUT_SECONDS = 15
 
 
 def stripe_headers(config: Mapping[str, Any]) -> dict[str, str]:
@@ -21,13 +22,13 @@ def stripe_headers(config: Mapping[str, Any]) -> dict[str, str]:
     return headers
 
 
-def probe_connection(config: Mapping[str, Any], session: Optional[requests.Session] = None) -> Optional[str]:
+def connection_problem(config: Mapping[str, Any], session: Optional[requests.Session] = None) -> Optional[str]:
     """Returns None when Stripe accepts the key, else a message for the user (never containing the key)."""
     base = (config.get("api_base_url") or "https://api.stripe.com").rstrip("/")
     http = session or requests.Session()
     try:
         response = http.get(
-            base + PROBE_PATH, params={"limit": 1}, headers=stripe_headers(config), timeout=PROBE_TIMEOUT_SECONDS
+            base + CHECK_PATH, params={"limit": 1}, headers=stripe_headers(config), timeout=CHECK_TIMEOUT_SECONDS
         )
     except requests.RequestException as error:
         return f"Cannot reach the Stripe API at {base}: {type(error).__name__}. Check api_base_url and the network."
@@ -42,5 +43,5 @@ def probe_connection(config: Mapping[str, Any], session: Optional[requests.Sessi
             "Events and to every selected stream; if account_id is set, the key must have access to that account."
         )
     if response.status_code >= 400 and response.status_code != 429:
-        return f"Stripe answered HTTP {response.status_code} to {PROBE_PATH}; check api_base_url and account_id."
+        return f"Stripe answered HTTP {response.status_code} to {CHECK_PATH}; check api_base_url and account_id."
     return None

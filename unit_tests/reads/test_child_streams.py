@@ -1,9 +1,10 @@
-"""Child streams read incrementally, end to end through the CDK against a mocked Stripe API (requests-mock).
+"""Child streams (`invoice_line_items`, `bank_accounts`, `payment_methods`, …) read end to end through the CDK
+against a mocked Stripe API (requests-mock).
 
-Children that follow their parent (`invoice_line_items`, `payout_balance_transactions`, …) read the parent's events
-since the cursor and re-list the children of each changed parent; children with events of their own
-(`payment_methods`, `customer_cards`) read those events. Without state, a child stream lists every parent's
-children.
+Without state, a child stream lists every parent's children (a first sync lists the parents in density windows).
+With state, children that follow their parent (`invoice_line_items`, `payout_balance_transactions`, …) read the
+parent's events since the cursor and re-list the children of each changed parent; children with events of their own
+(`payment_methods`, `customer_cards`) read those events.
 """
 
 from __future__ import annotations
@@ -12,23 +13,33 @@ import re
 import threading
 import time
 from typing import Any, Dict, List, Optional
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
-import requests_mock
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.test.state_builder import StateBuilder
 
-from helpers import API, START_TS, StripeList, error_messages, make_config, page, record_data, run_read
+from fake_stripe import FakeStripeList
+from helpers import (
+    one_window_config,
+    API,
+    START_TS,
+    a_recent_cursor,
+    error_messages,
+    final_state,
+    make_config,
+    page,
+    params,
+    query,
+    read_incremental,
+    record_data,
+    requests_to,
+    run_read,
+    stripe_error,
+    warnings_of,
+)
 from source_stripe.source import SourceStripe
 
 DEFAULT_OVERLAP = 60
-
-
-@pytest.fixture
-def stripe():
-    with requests_mock.Mocker() as mock:
-        yield mock
 
 
 @pytest.fixture(scope="module")
@@ -40,24 +51,6 @@ def manifest_streams() -> Dict[str, Dict[str, Any]]:
 def event_types_of(manifest_streams, name: str) -> List[str]:
     stream = manifest_streams[name]
     return list(stream.get("event_types") or stream["$parameters"]["event_types"])
-
-
-def query(request) -> Dict[str, List[str]]:
-    return parse_qs(urlsplit(request.url).query, keep_blank_values=True)
-
-
-def requests_to(mock, path: str) -> List:
-    return [r for r in mock.request_history if urlsplit(r.url).path == f"/v1/{path}"]
-
-
-def a_recent_cursor() -> int:
-    """A cursor an hour ago: well inside Stripe's event retention, so the read takes the events path."""
-    return int(time.time()) - 3600
-
-
-def read_incremental(stream: str, cursor: int, config: Optional[Dict[str, Any]] = None):
-    state = StateBuilder().with_stream_state(stream, {"updated": cursor}).build()
-    return run_read([stream], config or make_config(), sync_mode=SyncMode.incremental, state=state)
 
 
 def invoice_event(
@@ -81,13 +74,108 @@ def line(line_id: str, **fields: Any) -> Dict[str, Any]:
     return {"id": line_id, "object": "line_item", "amount": 100, **fields}
 
 
-def final_state(output) -> Dict[str, Any]:
-    stream_state = output.state_messages[-1].state.stream.stream_state
-    return dict(vars(stream_state))
-
-
 def by_id(records: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
     return {record["id"]: record for record in records}
+
+
+# --- without state: every parent's children --------------------------------------------------------------------
+
+
+def test_given_a_child_without_its_parent_field_when_read_then_the_parent_id_is_added_and_stripes_own_is_kept(stripe):
+    stripe.get(f"{API}/credit_notes", [page([{"id": "cn_1"}])])
+    stripe.get(f"{API}/credit_notes/cn_1/lines", [page([{"id": "cnli_1"}, {"id": "cnli_2", "credit_note": "cn_other"}])])
+    output = run_read(["credit_note_line_items"], make_config())
+    assert not output.errors, error_messages(output)
+    records = {r["id"]: r for r in record_data(output)}
+    assert records["cnli_1"]["credit_note"] == "cn_1"
+    assert records["cnli_2"]["credit_note"] == "cn_other"
+
+
+def test_given_a_child_stream_that_takes_the_parent_in_the_query_when_read_then_the_parent_id_is_a_parameter(stripe):
+    stripe.get(f"{API}/payouts", [page([{"id": "po_1", "created": 1767225600}])])
+    stripe.get(f"{API}/balance_transactions", [page([{"id": "txn_1"}])])
+    output = run_read(["payout_balance_transactions"], one_window_config())
+    [child] = requests_to(stripe, "balance_transactions")
+    assert params(child)["payout"] == "po_1"
+    assert record_data(output) == [{"id": "txn_1", "payout": "po_1", "updated": 1767225600, "is_deleted": False}]
+
+
+def test_given_bank_accounts_when_read_then_sources_are_filtered_by_object_and_the_parent_request_is_not(stripe):
+    stripe.get(f"{API}/customers", [page([{"id": "cus_1"}, {"id": "cus_2"}])])
+    stripe.get(f"{API}/customers/cus_1/sources", [page([{"id": "ba_1", "object": "bank_account", "customer": "cus_1"}])])
+    stripe.get(f"{API}/customers/cus_2/sources", [page([])])
+    output = run_read(["bank_accounts"], make_config())
+    assert not output.errors, error_messages(output)
+    [parent] = requests_to(stripe, "customers")
+    assert "object" not in params(parent)
+    children = requests_to(stripe, "customers/cus_1/sources") + requests_to(stripe, "customers/cus_2/sources")
+    assert len(children) == 2
+    assert all(params(r)["object"] == "bank_account" for r in children)
+    assert [r["id"] for r in record_data(output)] == ["ba_1"]
+
+
+def test_given_a_deleted_parent_when_read_then_the_other_parents_children_are_emitted_and_the_read_succeeds(stripe):
+    stripe.get(f"{API}/customers", [page([{"id": "cus_1"}, {"id": "cus_2"}])])
+    stripe.get(f"{API}/customers/cus_1/balance_transactions", [page([{"id": "cbtxn_1", "customer": "cus_1"}])])
+    stripe.get(
+        f"{API}/customers/cus_2/balance_transactions",
+        [stripe_error(404, "No such customer: 'cus_2'", code="resource_missing")],
+    )
+    output = run_read(["customer_balance_transactions"], one_window_config())
+    assert [r["id"] for r in record_data(output)] == ["cbtxn_1"]
+    assert not output.errors, error_messages(output)
+
+
+def test_a_first_sync_lists_the_invoices_in_windows_then_each_invoices_lines_once(stripe):
+    now = int(time.time())
+    invoices = FakeStripeList(prefix="in", createds=[START_TS + (now - START_TS) * i // 1200 for i in range(1200)])
+    stripe.get(f"{API}/invoices", text=invoices)
+    stripe.get(re.compile(rf"{re.escape(API)}/invoices/in_\d+/lines"), json=lambda request, context: page([line("il_" + request.path.split("/")[3])])["json"])
+    before = int(time.time())
+    output = run_read(["invoice_line_items"], make_config(num_workers=4, call_rate_limit=100000), sync_mode=SyncMode.incremental)
+    assert not output.errors, error_messages(output)
+    assert len(invoices.windows) > 4  # 12 pages of invoices: density windows, each closed by a state
+    assert min(low for low, _ in invoices.windows) == START_TS
+    lines = [r.path for r in stripe.request_history if r.path.endswith("/lines")]
+    assert sorted(lines) == sorted(f"/v1/invoices/{o['id']}/lines" for o in invoices.objects)  # each invoice once
+    assert requests_to(stripe, "events") == []
+    records = by_id(record_data(output))
+    assert len(records) == 1200
+    invoice = invoices.objects[0]
+    assert records["il_" + invoice["id"]] == {
+        "id": "il_" + invoice["id"], "object": "line_item", "amount": 100, "invoice": invoice["id"],
+        "updated": invoice["created"], "is_deleted": False,
+    }
+    checkpoints = [vars(m.state.stream.stream_state) for m in output.state_messages]
+    assert len(checkpoints) > 2
+    assert all(c["backfill_started"] >= before for c in checkpoints[:-2])  # resumable first-read checkpoints
+    state = final_state(output)
+    assert list(state) == ["updated"]
+    assert type(state["updated"]) is int
+    assert before <= state["updated"] <= int(time.time())
+
+
+def test_a_first_sync_checkpoints_an_updated_cursor_and_never_the_cdks_no_cursor_marker(stripe):
+    stripe.get(f"{API}/invoices", [page([{"id": "in_1", "created": START_TS + 5}])])
+    stripe.get(f"{API}/invoices/in_1/lines", [page([line("il_1")])])
+    output = run_read(["invoice_line_items"], make_config(), sync_mode=SyncMode.incremental)
+    assert not output.errors, error_messages(output)
+    assert output.state_messages
+    for message in output.state_messages:
+        assert "__ab_no_cursor_state_message" not in vars(message.state.stream.stream_state)
+        assert "updated" in vars(message.state.stream.stream_state)
+
+
+def test_a_cursor_older_than_the_event_retention_lists_every_invoices_lines_again(stripe):
+    stale = int(time.time()) - 40 * 86400
+    stripe.get(f"{API}/invoices", [page([{"id": "in_1", "created": START_TS + 5}])])
+    stripe.get(f"{API}/invoices/in_1/lines", [page([line("il_1")])])
+    output = read_incremental("invoice_line_items", stale)
+    assert not output.errors, error_messages(output)
+    assert requests_to(stripe, "events") == []
+    assert [r["id"] for r in record_data(output)] == ["il_1"]
+    warnings = warnings_of(output)
+    assert any("invoice_line_items" in w and "retention" in w for w in warnings), warnings
 
 
 # --- invoice_line_items with state: the invoices' events ---------------------------------------------------------
@@ -424,58 +512,3 @@ def test_a_customer_source_event_carrying_a_bank_account_is_no_card(stripe):
     output = read_incremental("customer_cards", cursor)
     assert not output.errors, error_messages(output)
     assert [(r["id"], r["object"]) for r in record_data(output)] == [("card_1", "card")]
-
-
-# --- without state: every parent's children ----------------------------------------------------------------------
-
-
-def test_a_first_sync_lists_the_invoices_in_windows_then_each_invoices_lines_once(stripe):
-    now = int(time.time())
-    invoices = StripeList("in", [START_TS + (now - START_TS) * i // 1200 for i in range(1200)])
-    stripe.get(f"{API}/invoices", text=invoices)
-    stripe.get(re.compile(rf"{re.escape(API)}/invoices/in_\d+/lines"), json=lambda request, context: page([line("il_" + request.path.split("/")[3])])["json"])
-    before = int(time.time())
-    output = run_read(["invoice_line_items"], make_config(num_workers=4, call_rate_limit=100000), sync_mode=SyncMode.incremental)
-    assert not output.errors, error_messages(output)
-    assert len(invoices.windows) > 4  # 12 pages of invoices: density windows, each closed by a state
-    assert min(low for low, _ in invoices.windows) == START_TS
-    lines = [r.path for r in stripe.request_history if r.path.endswith("/lines")]
-    assert sorted(lines) == sorted(f"/v1/invoices/{o['id']}/lines" for o in invoices.objects)  # each invoice once
-    assert requests_to(stripe, "events") == []
-    records = by_id(record_data(output))
-    assert len(records) == 1200
-    invoice = invoices.objects[0]
-    assert records["il_" + invoice["id"]] == {
-        "id": "il_" + invoice["id"], "object": "line_item", "amount": 100, "invoice": invoice["id"],
-        "updated": invoice["created"], "is_deleted": False,
-    }
-    checkpoints = [vars(m.state.stream.stream_state) for m in output.state_messages]
-    assert len(checkpoints) > 2
-    assert all(c["backfill_started"] >= before for c in checkpoints[:-2])  # resumable first-read checkpoints
-    state = final_state(output)
-    assert list(state) == ["updated"]
-    assert type(state["updated"]) is int
-    assert before <= state["updated"] <= int(time.time())
-
-
-def test_a_first_sync_emits_no_no_cursor_state(stripe):
-    stripe.get(f"{API}/invoices", [page([{"id": "in_1", "created": START_TS + 5}])])
-    stripe.get(f"{API}/invoices/in_1/lines", [page([line("il_1")])])
-    output = run_read(["invoice_line_items"], make_config(), sync_mode=SyncMode.incremental)
-    assert not output.errors, error_messages(output)
-    assert output.state_messages
-    for message in output.state_messages:
-        assert "__ab_no_cursor_state_message" not in vars(message.state.stream.stream_state)
-        assert "updated" in vars(message.state.stream.stream_state)
-
-
-def test_a_cursor_older_than_the_event_retention_lists_every_invoices_lines_again(stripe):
-    stale = int(time.time()) - 40 * 86400
-    stripe.get(f"{API}/invoices", [page([{"id": "in_1", "created": START_TS + 5}])])
-    stripe.get(f"{API}/invoices/in_1/lines", [page([line("il_1")])])
-    output = read_incremental("invoice_line_items", stale)
-    assert not output.errors, error_messages(output)
-    assert requests_to(stripe, "events") == []
-    assert [r["id"] for r in record_data(output)] == ["il_1"]
-    warnings = [m.log.message for m in output.logs if m.log.level.value == "WARN"]
-    assert any("invoice_line_items" in w and "retention" in w for w in warnings), warnings

@@ -1,4 +1,8 @@
+"""The state a read writes for the streams read through Stripe's events."""
+
 from typing import Any, Dict, List
+
+import pytest
 
 from airbyte_cdk.models import (
     AirbyteMessage,
@@ -16,7 +20,7 @@ from airbyte_cdk.models import (
     Type,
 )
 
-from source_stripe.checkpoints import EventCursorCheckpoints
+from source_stripe.state.checkpoints import EventCursorCheckpoints, cursor_state_message, with_integer_cursor
 
 STARTED = 1_800_000_000
 
@@ -113,3 +117,45 @@ def test_records_of_a_re_listed_stream_are_as_of_the_read():
 def test_records_of_other_streams_keep_their_updated():
     out = rewrite([record("charges", id="ch_1", updated=1700000000, is_deleted=False)])
     assert out[0].record.data["updated"] == 1700000000
+
+
+# --- cursors written as integers, cursor state messages ------------------------------------------------------
+
+
+def state_message(name: str, **blob: Any) -> AirbyteMessage:
+    return AirbyteMessage(
+        type=Type.STATE,
+        state=AirbyteStateMessage(
+            type=AirbyteStateType.STREAM,
+            stream=AirbyteStreamState(stream_descriptor=StreamDescriptor(name=name), stream_state=AirbyteStateBlob(**blob)),
+        ),
+    )
+
+
+@pytest.mark.parametrize("field", ["updated", "created"])
+def test_a_string_cursor_is_written_as_an_integer(field):
+    message = with_integer_cursor(state_message("charges", **{field: "1800000000"}))
+    value = getattr(message.state.stream.stream_state, field)
+    assert value == STARTED and type(value) is int
+
+
+def test_an_integer_cursor_and_other_fields_are_written_as_they_are():
+    message = with_integer_cursor(state_message("charges", updated=STARTED, note="1800000000"))
+    assert vars(message.state.stream.stream_state) == {"updated": STARTED, "note": "1800000000"}
+
+
+def test_a_cursor_that_is_no_number_is_left_alone():
+    message = with_integer_cursor(state_message("charges", updated="soon"))
+    assert message.state.stream.stream_state.updated == "soon"
+
+
+def test_messages_that_are_no_stream_state_pass_unchanged():
+    record = AirbyteMessage(type=Type.LOG, log={"level": "INFO", "message": "1800000000"})
+    assert with_integer_cursor(record) is record
+
+
+def test_a_cursor_state_message_holds_the_integer_cursor_and_no_records():
+    message = cursor_state_message("charges", STARTED)
+    assert message.state.stream.stream_descriptor.name == "charges"
+    assert dict(vars(message.state.stream.stream_state)) == {"updated": STARTED}
+    assert message.state.sourceStats.recordCount == 0

@@ -1,15 +1,11 @@
+"""Which saved cursors are older than Stripe keeps events, and the WARN that names them."""
+
 from datetime import datetime, timedelta, timezone
 
 from airbyte_cdk.models import AirbyteStateBlob, AirbyteStateMessage, AirbyteStateType, AirbyteStreamState, StreamDescriptor
 
-from source_stripe.retention import (
-    cursor_of,
-    read_start_state,
-    retention_periods,
-    stale_cursor_message,
-    stale_cursors,
-    stream_states,
-)
+from source_stripe.state.incoming import stream_states
+from source_stripe.state.retention import retention_periods, stale_cursor_message, stale_cursors
 from source_stripe.source import SourceStripe
 
 NOW = datetime(2026, 1, 31, tzinfo=timezone.utc)
@@ -46,10 +42,3 @@ def test_the_warning_names_the_stream_and_the_gap():
     cursor = NOW - timedelta(days=40)
     message = stale_cursor_message("charges", cursor, timedelta(days=29), now=NOW)
     assert "'charges'" in message and "40.0 days" in message and "read again" in message
-
-
-def test_read_start_state_and_cursor_of():
-    message = read_start_state("charges", 1700000000)
-    assert message.state.stream.stream_descriptor.name == "charges"
-    assert cursor_of(message.state.stream.stream_state) == 1700000000.0
-    assert cursor_of({"updated": "12"}) == 12.0 and cursor_of({}) is None and cursor_of(None) is None

@@ -1,4 +1,5 @@
-"""bounded_map: a function over items in a few threads, results in input order, a bounded number in flight."""
+"""retrievers.py: `bounded_map` (a function over items in a few threads, results in input order, a bounded number in
+flight) and ParentIdQuery (a child's parent id as a query parameter)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from airbyte_cdk.sources.types import StreamSlice
 
 from source_stripe.components import retrievers
-from source_stripe.components.retrievers import bounded_map
+from source_stripe.components.retrievers import ParentIdQuery, bounded_map
+
+# --- bounded_map -----------------------------------------------------------------------------------------------
 
 
 class CountingPool(ThreadPoolExecutor):
@@ -114,3 +118,19 @@ def test_an_error_in_the_function_reaches_the_consumer():
     assert next(results) == 1
     with pytest.raises(RuntimeError, match="boom"):
         next(results)
+
+
+# --- ParentIdQuery ---------------------------------------------------------------------------------------------
+
+
+def test_the_parent_id_goes_into_the_query_under_the_given_name():
+    query = ParentIdQuery(name="payout", parameters={})
+    stream_slice = StreamSlice(partition={"parent_id": "po_1"}, cursor_slice={})
+    assert query.get_request_params(stream_slice=stream_slice) == {"payout": "po_1"}
+    assert query.get_request_headers() == {} and query.get_request_body_json() == {}
+
+
+def test_without_a_parent_nothing_goes_into_the_query():
+    query = ParentIdQuery(name="payout", parameters={})
+    assert query.get_request_params(stream_slice=None) == {}
+    assert query.get_request_params(stream_slice=StreamSlice(partition={}, cursor_slice={})) == {}

@@ -1,0 +1,197 @@
+"""The seams: every place where source-stripe relies on airbyte-cdk internals, and nowhere else.
+
+A seam is a small function that does one thing the CDK offers no public way to do (swap the component factory,
+skip a start-up step, take over a cursor the CDK built, ...) by touching a private attribute or method, or by
+relying on how the CDK calls our code. Each one names, in its docstring, the CDK internal it relies on and why no
+public way exists. No other module of source_stripe may touch a CDK private (unit_tests/test_private_cdk_access.py
+enforces it), so a CDK upgrade can only break the connector here.
+
+airbyte-cdk is pinned (7.39.1). unit_tests/test_cdk_seams.py exercises every seam against the real CDK and fails
+naming the seam ("cdk seam 'adopt_cursor' broke: ...") when an upgrade changes what it relies on: fix the seam
+here, or find the public way the new CDK offers and delete the seam.
+
+This module imports nothing from airbyte-cdk at import time (type hints only): `redaction` uses it before the CDK
+is loaded.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TextIO, Tuple, TypeVar
+
+if TYPE_CHECKING:
+    from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+    from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
+    from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
+    from airbyte_cdk.sources.types import StreamSlice
+
+S = TypeVar("S", bound="ConcurrentDeclarativeSource")
+F = TypeVar("F", bound="ModelToComponentFactory")
+C = TypeVar("C", bound="ConcurrentCursor")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The source: its component factory, its start-up validation.
+# --------------------------------------------------------------------------------------------------------------------
+def use_component_factory(source: ConcurrentDeclarativeSource, factory_class: type[ModelToComponentFactory]) -> None:
+    """Makes `source` build its components with `factory_class`, a subclass of the CDK's ModelToComponentFactory.
+
+    Relies on: `ConcurrentDeclarativeSource._constructor` (concurrent_declarative_source.py), the factory its
+    `__init__` builds and every later `create_component` goes through.
+    Why: CDK 7.39.1's ConcurrentDeclarativeSource takes no factory argument, and the factory it builds already
+    holds the source's message queue, state manager and catalog, so it is turned into `factory_class` in place
+    (see `retype_component_factory`) rather than replaced.
+    """
+    retype_component_factory(source._constructor, factory_class)
+
+
+def retype_component_factory(factory: ModelToComponentFactory, factory_class: type[F]) -> F:
+    """`factory`, now an instance of `factory_class` (a subclass of its class that adds no instance state).
+
+    Relies on: `ModelToComponentFactory._init_mappings()` (parsers/model_to_component_factory.py), which fills
+    `PYDANTIC_MODEL_TO_CONSTRUCTOR` with the factory's bound `create_*` methods; after the class swap it must run
+    again, or the table would still call the old class's methods and the subclass's overrides would never run.
+    Why: see `use_component_factory`; `__init__` cannot be run again without losing the source's wiring.
+    """
+    if isinstance(factory, factory_class):
+        return factory
+    if not issubclass(factory_class, type(factory)):
+        raise TypeError(f"{factory_class.__name__} is not a subclass of {type(factory).__name__}")
+    factory.__class__ = factory_class
+    factory._init_mappings()
+    return factory  # type: ignore[return-value]
+
+
+def _no_runtime_manifest_validation(source: Any) -> None:
+    """The manifest is validated by the tests (`validate_manifest_now`), not on every start."""
+
+
+def skip_runtime_manifest_validation(source_class: type[S]) -> type[S]:
+    """Class decorator: instances of `source_class` do not validate their manifest against the CDK's component schema
+    when they are made (~0.15 s of every start-up). Use it only for a bundled manifest that a test validates with
+    `validate_manifest_now`.
+
+    Relies on: `ConcurrentDeclarativeSource._validate_source()` (concurrent_declarative_source.py), called by
+    `__init__` (and after a manifest migration) to run `validate_manifest`.
+    Why: the CDK has no option to skip the validation.
+    """
+    source_class._validate_source = _no_runtime_manifest_validation  # type: ignore[assignment]
+    return source_class
+
+
+def validate_manifest_now(source: ConcurrentDeclarativeSource) -> None:
+    """Validates `source`'s resolved manifest exactly as the CDK does at start-up; raises jsonschema's
+    ValidationError when it is invalid. Works on a class decorated with `skip_runtime_manifest_validation`.
+
+    Relies on: `ConcurrentDeclarativeSource._validate_source()` (concurrent_declarative_source.py), the CDK's own
+    implementation, called past the no-op the decorator installed.
+    Why: it is the validation the decorator skips; calling it (not a copy of it) keeps the test faithful to the CDK.
+    """
+    from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+
+    ConcurrentDeclarativeSource._validate_source(source)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Cursors: taking over the ConcurrentCursor the factory built.
+# --------------------------------------------------------------------------------------------------------------------
+def adopt_cursor(cursor: ConcurrentCursor, cls: type[C]) -> C:
+    """A `cls` (a ConcurrentCursor subclass) with all of `cursor`'s state: stream, state, converter, boundaries.
+    `cls.__init__` is not run; `cursor` must not be used afterwards (they share their mutable state and lock).
+
+    Relies on: `ConcurrentCursor.__init__` (streams/concurrent/cursor.py) keeping every attribute in the instance's
+    `__dict__` (no `__slots__`, nothing computed elsewhere).
+    Why: the factory builds ConcurrentCursor from the manifest inside
+    `create_concurrent_cursor_from_datetime_based_cursor`, from private values (the state converter, the clamping
+    strategy, the evaluated start and end); rebuilding it through the public constructor would mean re-deriving
+    all of them.
+    """
+    adopted = cls.__new__(cls)
+    adopted.__dict__.update(cursor.__dict__)
+    return adopted
+
+
+def slice_boundary_fields(cursor: ConcurrentCursor) -> Tuple[str, str]:
+    """The keys of the start and end of `cursor`'s slices in `StreamSlice.cursor_slice` (e.g. `start_time`,
+    `end_time`).
+
+    Relies on: the property `ConcurrentCursor._slice_boundary_fields_wrapper` (streams/concurrent/cursor.py): the
+    manifest's `partition_field_start`/`_end`, or the state converter's START_KEY/END_KEY when there are none.
+    Why: the cursor does not expose them; a cursor that yields its own slices must use the same keys, since
+    `close_partition` and the requester's `start_time_option`/`end_time_option` read them.
+    """
+    return cursor._slice_boundary_fields_wrapper
+
+
+def parse_slice_boundary(cursor: ConcurrentCursor, value: Any) -> datetime:
+    """A slice boundary of `cursor` (a value of `cursor_slice[slice_boundary_fields(cursor)[i]]`) as a datetime.
+
+    Relies on: `ConcurrentCursor._connector_state_converter` (streams/concurrent/cursor.py) and its public
+    `parse_value`.
+    Why: the converter knows the manifest's `datetime_format`; the cursor does not expose it.
+    """
+    return cursor._connector_state_converter.parse_value(value)  # type: ignore[no-any-return]
+
+
+def format_slice_boundary(cursor: ConcurrentCursor, moment: datetime) -> Any:
+    """`moment` formatted as `cursor` formats its slice boundaries (the inverse of `parse_slice_boundary`).
+
+    Relies on: `ConcurrentCursor._connector_state_converter` and its public `output_format` (see
+    `parse_slice_boundary`).
+    """
+    return cursor._connector_state_converter.output_format(moment)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Requests: recognising the request of a slice's first page.
+# --------------------------------------------------------------------------------------------------------------------
+SLICE_ARGUMENT = "stream_slice"
+PAGE_TOKEN_ARGUMENT = "next_page_token"
+
+
+@lru_cache(maxsize=1)
+def _send_request_parameters() -> Tuple[str, ...]:
+    """The parameter names of `Requester.send_request`, in order, after `self`."""
+    import inspect
+
+    from airbyte_cdk.sources.declarative.requesters.requester import Requester
+
+    return tuple(inspect.signature(Requester.send_request).parameters)[1:]
+
+
+def first_page_slice(args: Tuple[Any, ...], kwargs: Mapping[str, Any]) -> Optional[StreamSlice]:
+    """The stream slice of a `Requester.send_request(*args, **kwargs)` call when (and only when) the call asks for
+    the first page of that slice; None for any other call.
+
+    Relies on: `SimpleRetriever._fetch_next_page` (declarative/retrievers/simple_retriever.py) calling
+    `requester.send_request(stream_slice=..., next_page_token=..., ...)` by keyword, with `next_page_token=None`
+    for a slice's first page (the Stripe paginator has no initial token) and a token for every later page.
+    Why: a requester cannot otherwise tell a first page from a later one; the CDK has no hook to supply a page
+    it already holds. A call that does not name both arguments is never taken for a first page, so a CDK that
+    changed them would send every request over HTTP (and unit_tests/test_cdk_seams.py would fail) rather than
+    serve a page for the wrong request.
+    """
+    if args:  # not how SimpleRetriever calls it; positional arguments follow Requester.send_request's order
+        kwargs = {**dict(zip(_send_request_parameters(), args)), **kwargs}
+    if PAGE_TOKEN_ARGUMENT not in kwargs or kwargs[PAGE_TOKEN_ARGUMENT] is not None:
+        return None
+    return kwargs.get(SLICE_ARGUMENT)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Output: the stream the CDK's PrintBuffer writes to.
+# --------------------------------------------------------------------------------------------------------------------
+def route_cdk_print_buffer(wrap: Callable[[TextIO], TextIO]) -> None:
+    """Makes everything the CDK's PrintBuffer flushes go through `wrap(the stream it writes to)`. `wrap` receives
+    the current stream and may return it unchanged (so that routing twice can be a no-op).
+
+    Relies on: `PrintBuffer.flush` (airbyte_cdk/utils/print_buffer.py) writing to `sys.__stdout__` directly, not
+    to `sys.stdout`. PrintBuffer is the stream of the CDK's log handler (`airbyte_cdk.logger.PRINT_BUFFER`) and
+    `launch` prints every message through it.
+    Why: PrintBuffer takes no output stream, and `launch` and `init_logger` install it themselves.
+    """
+    stream = sys.__stdout__
+    if stream is not None:
+        sys.__stdout__ = wrap(stream)  # type: ignore[misc]

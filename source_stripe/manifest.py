@@ -1,0 +1,137 @@
+"""manifest.yaml as the CDK reads it.
+
+manifest.yaml is a table: one row per stream, a child row naming its `parent` row. A parent is declared once, by its
+own row; this module gives each child what it needs of its parent before the CDK sees the manifest:
+
+- a child listed per parent record (`child_stream`, and the first read of `own_evented_child_stream`) gets the
+  manifest's `parent_router` with the parent row's listing: its path and query, `created` since start_date, or, for a
+  parent that is itself a child (subscription items), its own listing under its parent;
+- a child that follows its parent (`following_child_stream`) gets the parent row's path, query and event types as
+  `parent_path`, `parent_list_query` and `parent_event_types`, which its retrievers read.
+
+Then the `$ref`s are resolved (the CDK's own resolver), once per process. A read gets only the streams its catalog
+selects, and a stream resuming an interrupted first read gets its list path (`full_refresh_stream`) as the stream.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from functools import lru_cache
+from typing import Any, Collection, Dict, List, Mapping, Optional
+
+from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
+from airbyte_cdk.utils.yaml_loader import safe_load_yaml
+
+from source_stripe.bundle import manifest_path
+
+DEFINITIONS = "#/definitions/"
+PARENT = "parent"
+# Child kinds listed through a partition router, and where in the row their router goes: `child_stream` is the
+# listing itself; `own_evented_child_stream` lists its children so only on its first read.
+ROUTED_KINDS: Mapping[str, tuple[str, ...]] = {
+    DEFINITIONS + "child_stream": (),
+    DEFINITIONS + "own_evented_child_stream": ("full_refresh_stream",),
+}
+# Child kinds that read their parents themselves, from these parameters.
+FOLLOWING_KINDS = frozenset({DEFINITIONS + "following_child_stream"})
+# A parent's listing sets these itself, so that its child's own values (which the CDK propagates into every component
+# nested in the child, the parent's listing included) do not reach the parent's requests.
+LISTING_PARAMETERS = ("name", "path", "query", "parent_field", "parent_query")
+
+
+class ManifestError(ValueError):
+    """manifest.yaml's table is inconsistent (a row naming a parent that is no row, or of no child kind)."""
+
+
+def row_name(row: Mapping[str, Any]) -> str:
+    return str(row.get("name") or (row.get("$parameters") or {}).get("name") or "")
+
+
+def link_parents(manifest: Dict[str, Any]) -> Dict[str, Any]:
+    """Gives each child row of the table (in place) what it needs of its parent row; returns the manifest."""
+    rows = {row_name(row): row for row in manifest.get("streams") or []}
+    for row in rows.values():
+        parameters = row.get("$parameters") or {}
+        if PARENT not in parameters:
+            continue
+        parent = _row(rows, parameters[PARENT], row_name(row))
+        kind = row.get("$ref")
+        if kind in FOLLOWING_KINDS:
+            parent_parameters = parent["$parameters"]
+            parameters.setdefault("parent_path", parent_parameters["path"])
+            parameters.setdefault("parent_list_query", parent_parameters.get("query"))
+            parameters.setdefault("parent_event_types", parent_parameters.get("event_types"))
+        elif kind in ROUTED_KINDS:
+            target = row
+            for key in ROUTED_KINDS[kind]:
+                target = target.setdefault(key, {"$ref": f"{kind}/{key}"})
+            target["retriever"] = _child_retriever(rows, parent, parameters.get("parent_query"))
+        else:
+            raise ManifestError(f"stream '{row_name(row)}' names a parent but its kind {kind!r} lists no children")
+    return manifest
+
+
+def _row(rows: Mapping[str, Dict[str, Any]], name: str, child: str) -> Dict[str, Any]:
+    if name not in rows:
+        raise ManifestError(f"stream '{child}' names parent '{name}', which is no stream of manifest.yaml")
+    return rows[name]
+
+
+def _listing(rows: Mapping[str, Dict[str, Any]], row: Mapping[str, Any]) -> Dict[str, Any]:
+    """The stream that lists the records of `row` for its children: everything created since start_date, with the
+    row's path and query; for a row that is itself a child, its children of every record of its own parent."""
+    parameters = row["$parameters"]
+    listing_parameters = {key: parameters.get(key) for key in LISTING_PARAMETERS}
+    if PARENT not in parameters:
+        return {"$ref": DEFINITIONS + "list_stream", "$parameters": listing_parameters}
+    grandparent = _row(rows, parameters[PARENT], row_name(row))
+    return {
+        "$ref": DEFINITIONS + "child_stream",
+        "$parameters": listing_parameters,
+        "retriever": _child_retriever(rows, grandparent, parameters.get("parent_query")),
+    }
+
+
+def _child_retriever(
+    rows: Mapping[str, Dict[str, Any]], parent: Mapping[str, Any], parent_query: Optional[str]
+) -> Dict[str, Any]:
+    """A retriever listing the children of every record of `parent` (the manifest's `parent_router` and
+    `parent_stream_config`, the latter's `stream` the parent's listing), the parent id in the path or, with
+    `parent_query`, in the query."""
+    config: Dict[str, Any] = {"$ref": DEFINITIONS + "parent_stream_config", "stream": _listing(rows, parent)}
+    if parent_query:
+        config["request_option"] = {"type": "RequestOption", "inject_into": "request_parameter", "field_name": parent_query}
+    return {
+        "$ref": DEFINITIONS + "retriever",
+        "partition_router": {"$ref": DEFINITIONS + "parent_router", "parent_stream_configs": [config]},
+    }
+
+
+@lru_cache(maxsize=1)
+def _resolved() -> Dict[str, Any]:
+    with open(manifest_path(), "rb") as file:
+        manifest = safe_load_yaml(file)
+    return ManifestReferenceResolver().preprocess_manifest(link_parents(manifest))
+
+
+def resolved_manifest() -> Dict[str, Any]:
+    """manifest.yaml with its children linked to their parents and its `$ref`s resolved (a copy of your own)."""
+    return deepcopy(_resolved())
+
+
+def for_read(
+    manifest: Mapping[str, Any], selected: Optional[Collection[str]], list_paths: Collection[str] = ()
+) -> Dict[str, Any]:
+    """The manifest with only the `selected` streams (all when None), each stream in `list_paths` replaced by its
+    list path (a StateDelegatingStream's `full_refresh_stream`, with the row's parameters)."""
+    streams: List[Dict[str, Any]] = []
+    for stream in manifest.get("streams") or []:
+        name = row_name(stream)
+        if selected is not None and name not in selected:
+            continue
+        if name in list_paths and stream.get("type") == "StateDelegatingStream":
+            list_path = stream["full_refresh_stream"]
+            parameters = {**(stream.get("$parameters") or {}), **(list_path.get("$parameters") or {})}
+            stream = {**list_path, "$parameters": parameters}
+        streams.append(stream)
+    return {**manifest, "streams": streams}
