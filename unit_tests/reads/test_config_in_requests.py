@@ -3,7 +3,7 @@ the base URL, in Estuary's and Airbyte's config shapes."""
 
 from __future__ import annotations
 
-from helpers import API, KEY, airbyte_config, make_config, page, record_data, run_read, one_window_config
+from helpers import API, KEY, airbyte_config, one_window_config, page, record_data, run_read
 
 
 def child_read(stripe, config):

@@ -80,7 +80,7 @@ def test_given_500_with_stripe_should_retry_false_when_read_then_the_stream_fail
         f"{API}/charges",
         [stripe_error(500, "An unknown error occurred", headers={"Stripe-Should-Retry": "false"}), page([{"id": "ch_1"}])],
     )
-    output = run_read(["charges"], make_config(), expecting_exception=True)
+    output = run_read(["charges"], one_window_config(), expecting_exception=True)
     assert len(stripe.request_history) == 1
     assert record_data(output) == []
     assert any("Stripe-Should-Retry: false" in m for m in error_messages(output)), error_messages(output)
