@@ -1,4 +1,4 @@
-"""Fixtures shared by every unit test folder (unit_tests/, components/, reads/).
+"""Fixtures shared by every unit test folder (unit_tests/, components/, source/, state/).
 
 The builders that are no fixtures live in helpers.py, the fake Stripe list endpoint in fake_stripe.py; both are
 imported as top-level modules (`from helpers import …`), hence unit_tests/ on sys.path. The test folders are no

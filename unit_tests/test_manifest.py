@@ -10,8 +10,10 @@ import yaml
 from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
 
 from fake_stripe import FakeStripeList
-from helpers import API, error_messages, make_config, run_read
+from helpers import API, error_messages, make_catalog, make_config, run_read
+from source_stripe.cdk_seams import validate_manifest_now
 from source_stripe.manifest import ManifestError, for_read, link_parents, resolved_manifest, row_name
+from source_stripe.source import SourceStripe
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST_TEXT = (ROOT / "manifest.yaml").read_text(encoding="utf-8")
@@ -132,6 +134,23 @@ def test_each_caller_gets_its_own_copy():
     first = resolved_manifest()
     first["streams"].clear()
     assert len(resolved_manifest()["streams"]) == 54
+
+
+# --- the manifest the CDK builds (validated here: the source skips the CDK's check at start-up) ------------------
+
+
+def test_the_bundled_manifest_is_valid_against_the_cdks_declarative_schema():
+    source = SourceStripe(config=make_config())
+    validate_manifest_now(source)  # raises ValidationError when it is not
+
+
+def test_a_source_made_for_a_read_builds_only_the_selected_streams():
+    source = SourceStripe(config=make_config(), catalog=make_catalog("charges", "bank_accounts"))
+    assert sorted(stream.name for stream in source.streams(make_config())) == ["bank_accounts", "charges"]
+
+
+def test_a_source_made_without_a_catalog_builds_every_stream():
+    assert len(SourceStripe(config=make_config()).streams(make_config())) == 54
 
 
 # --- the table itself -------------------------------------------------------------------------------------------
