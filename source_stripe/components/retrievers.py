@@ -14,6 +14,7 @@ from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
 
+from source_stripe.components.factory import workers_of
 from source_stripe.components.parent_changes import ParentChange, ParentChangeLog
 from source_stripe.components.response_body import json_body
 from source_stripe.components.windows import DensityWindowCursor, PrefetchedPages, ProbePage, probe_page
@@ -108,7 +109,7 @@ class ParentsChildrenRetriever(SimpleRetriever):
         if parameters.get("parent_query"):
             self.request_option_provider = ParentIdQuery(name=str(parameters["parent_query"]))
         if self.max_parallel_parents <= 0:
-            self.max_parallel_parents = int((self.config or {}).get("num_workers") or 10)
+            self.max_parallel_parents = workers_of(self.config or {})
 
     def parents(self, window: StreamSlice) -> Iterable[ParentChange]:
         raise NotImplementedError

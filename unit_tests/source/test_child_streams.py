@@ -20,13 +20,13 @@ from airbyte_cdk.models import SyncMode
 
 from fake_stripe import FakeStripeList
 from helpers import (
-    one_window_config,
     API,
     START_TS,
     a_recent_cursor,
     error_messages,
     final_state,
     make_config,
+    one_window_config,
     page,
     params,
     query,

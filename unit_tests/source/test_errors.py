@@ -4,12 +4,12 @@ or skipped, and that no copy of the API key reaches the output."""
 from __future__ import annotations
 
 from helpers import (
-    one_window_config,
     API,
     KEY,
     all_messages_json,
     error_messages,
     make_config,
+    one_window_config,
     page,
     record_data,
     run_read,

@@ -12,12 +12,12 @@ from datetime import datetime, timezone
 import requests_mock
 
 from helpers import (
-    one_window_config,
     API,
     START_TS,
     a_recent_cursor,
     error_messages,
     make_config,
+    one_window_config,
     page,
     params,
     query,
