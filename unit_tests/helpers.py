@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
@@ -20,6 +21,12 @@ KEY = "sk_test_SECRETVALUE123"
 START_DATE = "2025-01-01T00:00:00Z"
 START_TS = 1735689600  # START_DATE as a Unix timestamp
 API = "https://api.stripe.com/v1"
+# The number of streams: the rows of the Stripe endpoint table the manifest is checked against.
+STREAM_COUNT = sum(
+    1
+    for line in (Path(__file__).resolve().parents[1] / "integration_tests" / "stripe_paths.tsv").read_text().splitlines()
+    if line and not line.startswith("#")
+)
 
 
 def make_config(**overrides: Any) -> Dict[str, Any]:

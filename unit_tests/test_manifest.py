@@ -10,10 +10,11 @@ import yaml
 from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
 
 from fake_stripe import FakeStripeList
-from helpers import API, error_messages, make_catalog, make_config, run_read
+from helpers import API, STREAM_COUNT, error_messages, make_catalog, make_config, run_read
 from source_stripe.cdk_seams import validate_manifest_now
 from source_stripe.manifest import ManifestError, for_read, link_parents, resolved_manifest, row_name
 from source_stripe.source import SourceStripe
+
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST_TEXT = (ROOT / "manifest.yaml").read_text(encoding="utf-8")
@@ -120,7 +121,7 @@ def test_a_read_gets_only_its_selected_streams():
 
 
 def test_no_selection_is_every_stream():
-    assert len(for_read(resolved_manifest(), None)["streams"]) == 54
+    assert len(for_read(resolved_manifest(), None)["streams"]) == STREAM_COUNT
 
 
 def test_a_resumed_backfill_reads_its_list_path_with_the_rows_parameters():
@@ -133,7 +134,7 @@ def test_a_resumed_backfill_reads_its_list_path_with_the_rows_parameters():
 def test_each_caller_gets_its_own_copy():
     first = resolved_manifest()
     first["streams"].clear()
-    assert len(resolved_manifest()["streams"]) == 54
+    assert len(resolved_manifest()["streams"]) == STREAM_COUNT
 
 
 # --- the manifest the CDK builds (validated here: the source skips the CDK's check at start-up) ------------------
@@ -150,7 +151,7 @@ def test_a_source_made_for_a_read_builds_only_the_selected_streams():
 
 
 def test_a_source_made_without_a_catalog_builds_every_stream():
-    assert len(SourceStripe(config=make_config()).streams(make_config())) == 54
+    assert len(SourceStripe(config=make_config()).streams(make_config())) == STREAM_COUNT
 
 
 # --- the table itself -------------------------------------------------------------------------------------------
@@ -164,13 +165,11 @@ def test_no_line_of_the_manifest_is_over_160_characters():
 def test_rows_are_unique_and_sorted_by_name_within_each_kind_group():
     rows = yaml.safe_load(MANIFEST_TEXT)["streams"]
     names = [row["$parameters"]["name"] for row in rows]
-    assert len(names) == len(set(names)) == 54
+    assert len(names) == len(set(names)) == STREAM_COUNT
     # Groups follow one another; objects (evented or not) form one group.
-    group_of = lambda row: {"list_stream": "objects", "evented_stream": "objects"}.get(  # noqa: E731
-        row["$ref"].rsplit("/", 1)[-1].replace("evented_client_filtered_stream", "evented_stream")
-        .replace("evented_unfiltered_stream", "evented_stream"),
-        row["$ref"].rsplit("/", 1)[-1],
-    )
+    objects = {"list_stream", "client_filtered_list_stream", "unfiltered_list_stream", "evented_stream",
+               "evented_client_filtered_stream", "evented_unfiltered_stream"}
+    group_of = lambda row: "objects" if row["$ref"].rsplit("/", 1)[-1] in objects else row["$ref"].rsplit("/", 1)[-1]  # noqa: E731
     groups: Dict[str, list] = {}
     order = []
     for row in rows:

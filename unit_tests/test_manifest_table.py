@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from source_stripe.source import SourceStripe
+from helpers import STREAM_COUNT
+
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS_TSV = ROOT / "integration_tests" / "stripe_paths.tsv"
@@ -53,7 +55,7 @@ def streams() -> dict[str, dict]:
 
 def test_every_stripe_endpoint_has_exactly_one_stream(streams):
     assert set(streams) == set(_expected())
-    assert len(streams) == 54
+    assert len(streams) == STREAM_COUNT
 
 
 @pytest.mark.parametrize("name", sorted(_expected()))

@@ -50,7 +50,8 @@ EVENT_TYPES: dict[str, dict] = {
                                  "requires_payment_method": "setup_intent.setup_failed"}},
     "checkout_sessions": {"create": None, "update": "checkout.session.completed", "delete": None,
                           "status": {"expired": "checkout.session.expired"}},
-    "credit_notes": {"create": "credit_note.created", "update": "credit_note.updated", "delete": "credit_note.voided"},
+    "credit_notes": {"create": "credit_note.created",
+                     "update": "credit_note.updated", "delete": "credit_note.voided"},
     "disputes": {"create": "charge.dispute.created", "update": "charge.dispute.updated", "delete": None,
                  "status": {"won": "charge.dispute.closed", "lost": "charge.dispute.closed"}},
     "payouts": {"create": "payout.created", "update": "payout.updated", "delete": "payout.canceled",
@@ -87,6 +88,18 @@ EVENT_TYPES: dict[str, dict] = {
     "application_fees_refunds": {"via": "application_fees", "parent_event": "application_fee.refunded"},
     "setup_attempts": {"via": "setup_intents", "parent_event": "setup_intent.succeeded"},
     "payout_balance_transactions": {"via": "payouts", "parent_event": "payout.updated"},
+    # resources added from Stripe's API table: the events it lists for their objects
+    "billing_credit_grants": {"create": "billing.credit_grant.created",
+                              "update": "billing.credit_grant.updated", "delete": None},
+    "billing_meters": {"create": "billing.meter.created", "update": "billing.meter.updated", "delete": None},
+    "billing_portal_configurations": {"create": "billing_portal.configuration.created",
+                                      "update": "billing_portal.configuration.updated", "delete": None},
+    "climate_orders": {"create": "climate.order.created", "update": None, "delete": None},
+    "financial_connections_accounts": {"create": "financial_connections.account.created",
+                                       "update": None, "delete": None},
+    "identity_verification_sessions": {"create": "identity.verification_session.created",
+                                       "update": None, "delete": None},
+    "issuing_disputes": {"create": "issuing_dispute.created", "update": "issuing_dispute.updated", "delete": None},
 }
 
 
