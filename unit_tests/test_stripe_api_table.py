@@ -3,6 +3,7 @@ scripts/stripe_api_table.py): a new Stripe release is a diff of that table, and 
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -27,54 +28,19 @@ EVENT_OBJECTS: Dict[str, Set[str]] = {row[0]: set(row[1].split("|")) for row in 
 STREAMS = {row_name(stream): stream["$parameters"] for stream in resolved_manifest()["streams"]}
 DOC_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
-# Endpoints of the table that are no stream, each with its reason.
-SKIPPED = {
-    "apple_pay/domains": "configuration",
-    "apps/secrets": "needs a value no sync can know (the secrets' `scope`)",
-    "billing/meters/{id}/event_summaries": "needs values no sync can know (customer, start and end time)",
-    "climate/products": "static reference data (the products Stripe offers)",
-    "climate/suppliers": "static reference data (the suppliers Stripe works with)",
-    "country_specs": "static reference data",
-    "credit_notes/preview/lines": "a preview for a given invoice, not stored objects",
-    "exchange_rates": "deprecated (its documentation says so) and reference data",
-    "reporting/report_types": "static reference data",
-    "sources/{source}/source_transactions": "its parent, the Sources API, is deprecated and not listable",
-    "tax/calculations/{calculation}/line_items": "its parent is not listable (calculations are retrieved by id)",
-    "tax/transactions/{transaction}/line_items": "its parent is not listable (tax transactions are retrieved by id)",
-    "tax_codes": "static reference data",
-    "test_helpers/test_clocks": "test mode only",
-    "webhook_endpoints": "configuration",
-}
-# Endpoints a data team expects that are no stream yet: issue 9 builds them. Each entry must stay true: the test
-# below fails when one of them becomes a stream, so that it leaves this list.
-NOT_YET_STREAMED = {
-    "accounts/{account}/capabilities", "apps/installs", "billing/feedback_options",
-    "customers/{customer}/cash_balance_transactions", "customers/{customer}/tax_ids",
-    "entitlements/active_entitlements", "financial_connections/accounts/{account}/owners",
-    "financial_connections/transactions", "issuing/tokens", "payment_attempt_records",
-    "payment_intents/{intent}/amount_details_line_items", "payment_links/{payment_link}/line_items",
-    "payment_methods", "product_catalog/trial_offers", "products/{product}/features",
-    "quotes/{quote}/computed_upfront_line_items", "quotes/{quote}/line_items", "tax/locations", "tax_ids",
-    "three_d_secure/authentications", "treasury/credit_reversals", "treasury/debit_reversals",
-    "treasury/inbound_transfers", "treasury/outbound_payments", "treasury/outbound_transfers",
-    "treasury/received_credits", "treasury/received_debits", "treasury/transaction_entries", "treasury/transactions",
-}
-# Streams whose endpoint the current API no longer has, with what issue 9 does about it.
-REMOVED_ENDPOINTS = {
-    "usage_records": "subscription_items/{X}/usage_record_summaries: gone from the API (usage-based billing moved to "
-                     "billing meters); issue 9 skips it with a WARN on accounts whose version lacks it",
-}
-# Event types a stream reads although the table names no object (or another) for them, each with its reason.
-EVENT_EXCEPTIONS = {
-    ("bank_accounts", "customer.source.created"): "carries a bank account, a card or a source (filtered by object)",
-    ("bank_accounts", "customer.source.deleted"): "the same",
-    ("bank_accounts", "customer.source.updated"): "the same",
-    ("customer_cards", "customer.source.created"): "the same",
-    ("customer_cards", "customer.source.deleted"): "the same",
-    ("customer_cards", "customer.source.expiring"): "the same",
-    ("customer_cards", "customer.source.updated"): "the same",
-}
 
+def _load_coverage():
+    spec = importlib.util.spec_from_file_location("stripe_api_coverage", ROOT / "scripts" / "stripe_api_coverage.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+coverage = _load_coverage()
+SKIPPED, NOT_YET_STREAMED, REMOVED_ENDPOINTS = coverage.SKIPPED, coverage.NOT_YET_STREAMED, coverage.REMOVED_ENDPOINTS
+EVENT_EXCEPTIONS, DEFAULT_FILTERS, DEFAULT_FILTER_GAPS = (
+    coverage.EVENT_EXCEPTIONS, coverage.DEFAULT_FILTERS, coverage.DEFAULT_FILTER_GAPS
+)
 
 def _template(path: str) -> str:
     return re.sub(r"\{\w+\}", "{X}", path)
@@ -161,19 +127,6 @@ def test_every_event_type_the_emulator_sends_is_one_stripe_has_with_the_same_obj
 
     sent = set().union(*(strings(actions) for actions in EVENT_TYPES.values()))
     assert sent and not (sent - set(EVENT_OBJECTS)), f"the emulator sends event types Stripe has not: {sorted(sent - set(EVENT_OBJECTS))}"
-
-
-# Lists that Stripe documents as returning only some objects unless asked: the words of the documentation that say
-# so, and the query that reads everything (None: not overridden yet, with the reason).
-DEFAULT_FILTERS = {
-    "subscriptions": ("have not been canceled", {"status": "all"}),
-    "prices": ("your active prices", None),
-    "reviews": ("open set to true", None),
-}
-DEFAULT_FILTER_GAPS = {
-    "prices": "archived prices are read only through their events (price.updated); issue 9 lists active=false too",
-    "reviews": "Stripe has no filter for closed reviews: they arrive only through review.closed events",
-}
 
 
 @pytest.mark.parametrize("name", sorted(DEFAULT_FILTERS))
