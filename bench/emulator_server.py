@@ -50,11 +50,11 @@ def main() -> int:
             store.create(resource, at=now - rng.randint(3600, SPAN))
     seed_seconds = time.perf_counter() - t0
     emu.start()
-    print(json.dumps({"url": emu.url, "seed_seconds": round(seed_seconds, 3),
-                      "charges": len(store.live_objects("charges")),
-                      "customers": len(store.live_objects("customers")),
-                      "events": len(store.events(include_expired=True))}), flush=True)
-    emu.serve_until_signal()
+    announcement = json.dumps({"url": emu.url, "seed_seconds": round(seed_seconds, 3),
+                               "charges": len(store.live_objects("charges")),
+                               "customers": len(store.live_objects("customers")),
+                               "events": len(store.events(include_expired=True))})
+    emu.serve_until_signal(ready=lambda: print(announcement, flush=True))
     return 0
 
 

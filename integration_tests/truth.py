@@ -17,7 +17,7 @@ def expected_ids(store: Store, stream: str, start_date: int, account: str | None
 
     Top-level streams: live objects created at/after start_date (subscriptions of every
     status; objects without `created` all). Child streams: every live child of the parents the parent
-    stream returns. events: events within the 30-day retention and at/after start_date.
+    stream returns (of automatic payouts only: Stripe lists no other payout's balance transactions). events: events within the 30-day retention and at/after start_date.
     """
     res = resource(stream)
     if stream == "events":
@@ -29,6 +29,8 @@ def expected_ids(store: Store, stream: str, start_date: int, account: str | None
             return {r.id for r in recs}
         return {r.id for r in recs if r.created >= start_date}
     parents = expected_ids(store, res.parent, start_date, account)
+    if stream == "payout_balance_transactions":  # Stripe lists the balance transactions of automatic payouts only
+        parents = {pid for pid in parents if (store.get("payouts", pid, account) or {}).get("automatic") is not False}
     return {o["id"] for pid in parents for o in store.children_of(stream, pid, account)}
 
 

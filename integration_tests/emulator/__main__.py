@@ -21,8 +21,7 @@ def main(argv=None) -> int:
         p.error("the emulator only listens on loopback")
     emu = Emulator(seed=a.seed, scale=a.scale, rate_limit=not a.no_rate_limit, latency_ms=a.latency_ms,
                    per_object_ms=a.per_object_ms, port=a.port, host=a.host).start()
-    print(f"emulator listening on {emu.url}", flush=True)
-    emu.serve_until_signal()
+    emu.serve_until_signal(ready=lambda: print(f"emulator listening on {emu.url}", flush=True))
     return 0
 
 

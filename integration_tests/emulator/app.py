@@ -5,8 +5,8 @@ import re
 from urllib.parse import parse_qsl
 
 from . import jsonlib
-from .errors import (ApiError, account_invalid, connect_disabled, issuing_disabled, missing_parameter,
-                     missing_resource, unknown_parameter, unrecognized_url)
+from .errors import (ApiError, account_invalid, connect_disabled, issuing_disabled, manual_payout_history,
+                     missing_parameter, missing_resource, unknown_parameter, unrecognized_url)
 from .events import type_matches
 from .listing import View, page
 from .resources import BY_KEY, CHILDREN, COMMON_PARAMS, CONNECT, ISSUING, STUB_ON_DELETE, TOP_LEVEL
@@ -179,6 +179,8 @@ def handle(emu, method: str, path: str, query: str, headers, key: str) -> Respon
             parent = state.data.get(parent_res.store_key, {}).get(id_)
             if parent is None or parent.res != parent_res.key or not store.is_live(state, parent):
                 raise missing_resource(parent_res.obj, id_)
+            if res.key == "payout_balance_transactions" and parent.obj.get("automatic") is False:
+                raise manual_payout_history()
             kids = [r for k in keys for r in state.children.get((k, id_), ()) if not r.deleted]
             view = View(kids)
             min_created = None

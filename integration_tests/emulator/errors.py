@@ -38,6 +38,11 @@ def missing_resource(noun: str, id_: str, param: str = "id", status: int = 404) 
     return ApiError(status, f"No such {noun}: '{id_}'", code="resource_missing", param=param)
 
 
+def manual_payout_history() -> ApiError:
+    """`/v1/balance_transactions?payout=` of a manual payout: Stripe lists the history of automatic payouts only."""
+    return ApiError(400, "Balance transaction history can only be filtered on automatic transfers, not manual.")
+
+
 def unrecognized_url(method: str, path: str) -> ApiError:
     return ApiError(404, f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "
                          "or we can help at https://support.stripe.com/.")

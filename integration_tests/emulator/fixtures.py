@@ -72,6 +72,8 @@ def build(res: Resource, rng: random.Random, n: int, created: int, parent_id: st
                 obj[field] = pick(target)
         if res.key == "application_fees":
             obj["account"] = pick("accounts")
+    if res.key == "payouts":
+        obj["automatic"] = n % 4 != 3  # one payout in four is manual (created by the API, not Stripe's schedule)
     if res.parent_field:
         obj[res.parent_field] = parent_id
         if res.parent_field == "account":

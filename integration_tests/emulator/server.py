@@ -5,6 +5,7 @@ import itertools
 import socket
 import struct
 import threading
+from typing import Callable
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -167,8 +168,10 @@ class Emulator:
         self.port = self._server.server_address[1]
         self._server.serve_forever(0.05)
 
-    def serve_until_signal(self) -> None:
-        """Serves (starting if needed) until SIGTERM or SIGINT, then stops: for the command-line entry points."""
+    def serve_until_signal(self, ready: Callable[[], None] = lambda: None) -> None:
+        """Serves (starting if needed) until SIGTERM or SIGINT, then stops: for the command-line entry points.
+        `ready` runs once the signals are handled (announce the server there: a signal sent on the announcement
+        must find the handler in place)."""
         import signal
 
         if self._server is None:
@@ -176,6 +179,7 @@ class Emulator:
         done = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: done.set())
+        ready()
         done.wait()
         self.stop()
 

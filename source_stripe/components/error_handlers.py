@@ -37,7 +37,8 @@ class StripeErrorHandler(DefaultErrorHandler):
       is cached for the paginator and the extractor, so a page is parsed once;
     - `Stripe-Should-Retry: true|false` (https://docs.stripe.com/error-low-level#idempotency) overrides the status
       code: `true` retries, `false` stops retrying a 5xx;
-    - an IGNOREd response (a product not enabled, a deleted parent) is logged as a WARN, not an INFO.
+    - an IGNOREd response (a product not enabled, a deleted parent, a manual payout) is logged as a WARN, not an
+      INFO, naming the request it skipped (`GET /v1/balance_transactions?payout=po_…`: the parent it was for).
 
         error_handler:
           type: CustomErrorHandler
@@ -68,7 +69,7 @@ class StripeErrorHandler(DefaultErrorHandler):
                 )
         resolution = super().interpret_response(response_or_exception)
         if resolution.response_action == ResponseAction.IGNORE and resolution.error_message:
-            logger.warning(resolution.error_message)
+            logger.warning(resolution.error_message + _skipped_request(response_or_exception))
         return resolution
 
 
@@ -77,3 +78,9 @@ def _redact_body(response: requests.Response) -> None:
     into its logs and TRACE messages, so the copy is removed before anything reads the body."""
     if b"k_" in response.content:
         replace_body(response, redact(response.content.decode("utf-8", "replace")).encode())
+
+
+def _skipped_request(response_or_exception: Optional[Union[requests.Response, Exception]]) -> str:
+    """` Request: GET /v1/…?…`, the request a response answers (its path and query: no key is ever in them)."""
+    request = getattr(response_or_exception, "request", None)
+    return f" Request: {request.method} {request.path_url}" if request is not None else ""

@@ -45,14 +45,18 @@ def is_deletion(event_type: str) -> bool:
     return event_type.endswith(".deleted") and event_type not in STILL_LISTED_DELETION_EVENTS
 
 
+# The id Stripe gives a preview (an upcoming invoice) when it gives one at all.
+PREVIEW_ID_PREFIX = "upcoming_"
+
+
 @dataclass
 class EventObjectExtractor(RecordExtractor):
     """Yields the object of each event on a `/v1/events` page, shaped like the stream's list records.
 
     Each record is the event's `data.object` (Stripe's full snapshot after the change, nothing expanded, as on the
     list path) plus `updated` = the event's `created` and `is_deleted` = whether the event removed the object
-    (see `is_deletion`). Objects without an id (e.g. the preview invoice of `invoice.upcoming`) are skipped: they
-    are no row of any stream. Reads the body `json_body` parsed once; no per-record Jinja.
+    (see `is_deletion`). Previews (the invoice of `invoice.upcoming`: no id, or an `upcoming_…` one) are skipped:
+    they are no row of any stream. Reads the body `json_body` parsed once; no per-record Jinja.
 
         extractor:
           type: CustomRecordExtractor
@@ -64,7 +68,7 @@ class EventObjectExtractor(RecordExtractor):
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
         for event in json_body(response).get("data") or []:
             obj = (event.get("data") or {}).get("object")
-            if not isinstance(obj, dict) or not obj.get("id"):
+            if not isinstance(obj, dict) or not obj.get("id") or str(obj["id"]).startswith(PREVIEW_ID_PREFIX):
                 continue
             obj["updated"] = event.get("created")
             obj["is_deleted"] = is_deletion(str(event.get("type") or ""))

@@ -92,3 +92,12 @@ def test_non_ignored_errors_log_no_warning(caplog):
 def test_connection_error_is_retried():
     resolution = handler().interpret_response(requests.exceptions.ConnectionError("down"))
     assert resolution.response_action == ResponseAction.RETRY
+
+
+def test_an_ignored_response_names_the_request_it_skipped(caplog):
+    response = error(400)
+    response.request = requests.Request("GET", "https://api.stripe.com/v1/balance_transactions?payout=po_1").prepare()
+    with caplog.at_level(logging.INFO, logger="airbyte"):
+        handler(ignore_400()).interpret_response(response)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["Stream 'charges' is skipped Request: GET /v1/balance_transactions?payout=po_1"]

@@ -75,6 +75,13 @@ def test_event_objects_without_an_id_are_skipped():
     assert [r["id"] for r in EventObjectExtractor(parameters={}).extract_records(page)] == ["in_1"]
 
 
+def test_a_preview_invoice_with_an_upcoming_id_is_no_record():
+    page = events_page(
+        event("invoice.updated", {"id": "upcoming_in_1Pgc", "object": "invoice"}), event("invoice.paid", {"id": "in_1"})
+    )
+    assert [r["id"] for r in EventObjectExtractor(parameters={}).extract_records(page)] == ["in_1"]
+
+
 def test_an_empty_events_page_yields_nothing():
     assert list(EventObjectExtractor(parameters={}).extract_records(events_page())) == []
 

@@ -126,6 +126,23 @@ def test_given_a_deleted_parent_when_read_then_the_other_parents_children_are_em
     assert not output.errors, error_messages(output)
 
 
+def test_a_manual_payouts_balance_transactions_are_skipped_with_a_warning_naming_it(stripe):
+    stripe.get(f"{API}/payouts", [page([{"id": "po_auto", "created": START_TS}, {"id": "po_manual", "created": START_TS}])])
+    stripe.get(
+        f"{API}/balance_transactions?payout=po_auto", [page([{"id": "txn_1", "created": START_TS}])], complete_qs=False
+    )
+    stripe.get(
+        f"{API}/balance_transactions?payout=po_manual",
+        [stripe_error(400, "Balance transaction history can only be filtered on automatic transfers, not manual.")],
+        complete_qs=False,
+    )
+    output = run_read(["payout_balance_transactions"], one_window_config())
+    assert not output.errors, error_messages(output)
+    assert [(r["id"], r["payout"]) for r in record_data(output)] == [("txn_1", "po_auto")]
+    assert any("automatic payouts only" in w and "po_manual" in w for w in warnings_of(output)), warnings_of(output)
+    assert len([r for r in stripe.request_history if "payout=po_manual" in r.url]) == 1  # not retried
+
+
 def test_a_first_sync_lists_the_invoices_in_windows_then_each_invoices_lines_once(stripe):
     now = int(time.time())
     invoices = FakeStripeList(prefix="in", createds=[START_TS + (now - START_TS) * i // 1200 for i in range(1200)])
