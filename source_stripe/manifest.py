@@ -34,6 +34,14 @@ ROUTED_KINDS: Mapping[str, tuple[str, ...]] = {
 }
 # Child kinds that read their parents themselves, from these parameters.
 FOLLOWING_KINDS = frozenset({DEFINITIONS + "following_child_stream"})
+# The listing of a parent whose list takes no `created` filter: the whole list, start_date applied to the records
+# (quotes) or not at all (payment links); any other parent is listed as `list_stream`, `created[gte]` = start_date.
+LISTING_KINDS: Mapping[str, str] = {
+    DEFINITIONS + "evented_client_filtered_stream": "client_filtered_list_stream",
+    DEFINITIONS + "client_filtered_list_stream": "client_filtered_list_stream",
+    DEFINITIONS + "evented_unfiltered_stream": "unfiltered_list_stream",
+    DEFINITIONS + "unfiltered_list_stream": "unfiltered_list_stream",
+}
 # A parent's listing sets these itself, so that its child's own values (which the CDK propagates into every component
 # nested in the child, the parent's listing included) do not reach the parent's requests.
 LISTING_PARAMETERS = ("name", "path", "query", "parent_field", "parent_query")
@@ -78,12 +86,14 @@ def _row(rows: Mapping[str, Dict[str, Any]], name: str, child: str) -> Dict[str,
 
 
 def _listing(rows: Mapping[str, Dict[str, Any]], row: Mapping[str, Any]) -> Dict[str, Any]:
-    """The stream that lists the records of `row` for its children: everything created since start_date, with the
-    row's path and query; for a row that is itself a child, its children of every record of its own parent."""
+    """The stream that lists the records of `row` for its children: everything created since start_date (see
+    `LISTING_KINDS`), with the row's path and query; for a row that is itself a child, its children of every record
+    of its own parent."""
     parameters = row["$parameters"]
     listing_parameters = {key: parameters.get(key) for key in LISTING_PARAMETERS}
     if PARENT not in parameters:
-        return {"$ref": DEFINITIONS + "list_stream", "$parameters": listing_parameters}
+        kind = LISTING_KINDS.get(str(row.get("$ref")), "list_stream")
+        return {"$ref": DEFINITIONS + kind, "$parameters": listing_parameters}
     grandparent = _row(rows, parameters[PARENT], row_name(row))
     return {
         "$ref": DEFINITIONS + "child_stream",

@@ -145,6 +145,22 @@ RESOURCES: list[Resource] = [
          ["device_type", "location", "serial_number", "status"], created_filter=False),
     _top("events", "event", "evt_", "events", ["type", "types", "delivery_success"], seed=False),
     # children
+    _child("account_capabilities", "capability", "cap_", "accounts/{id}/capabilities",
+           "accounts", "account"),
+    _child("customer_cash_balance_transactions", "customer_cash_balance_transaction", "ccsbtxn_", "customers/{id}/cash_balance_transactions",
+           "customers", "customer"),
+    _child("customer_tax_ids", "tax_id", "txi_", "customers/{id}/tax_ids",
+           "customers", "customer"),
+    _child("payment_intent_amount_details_line_items", "payment_intent_amount_details_line_item", "uli_", "payment_intents/{id}/amount_details_line_items",
+           "payment_intents", "payment_intent"),
+    _child("payment_link_line_items", "item", "li_", "payment_links/{id}/line_items",
+           "payment_links", "payment_link"),
+    _child("product_features", "product_feature", "prodft_", "products/{id}/features",
+           "products", "product"),
+    _child("quote_computed_upfront_line_items", "item", "li_", "quotes/{id}/computed_upfront_line_items",
+           "quotes", "quote"),
+    _child("quote_line_items", "item", "li_", "quotes/{id}/line_items",
+           "quotes", "quote"),
     _child("application_fees_refunds", "fee_refund", "fr_", "application_fees/{id}/refunds",
            "application_fees", "fee"),
     _child("bank_accounts", "bank_account", "ba_", "customers/{id}/sources", "customers", "customer",
@@ -185,8 +201,8 @@ BY_KEY: dict[str, Resource] = {r.key: r for r in RESOURCES}
 TOP_LEVEL = [r for r in RESOURCES if not r.is_child]
 CHILDREN = [r for r in RESOURCES if r.is_child]
 # resources living in the platform account only (not seeded into connected accounts)
-PLATFORM_ONLY = {"accounts", "persons", "external_account_bank_accounts", "external_account_cards",
-                 "application_fees", "application_fees_refunds"}
+PLATFORM_ONLY = {"accounts", "account_capabilities", "persons", "external_account_bank_accounts",
+                 "external_account_cards", "application_fees", "application_fees_refunds"}
 ISSUING = {"cardholders", "cards", "authorizations", "transactions"}
 CONNECT = {"accounts", "persons", "external_account_bank_accounts", "external_account_cards"}
 # objects Stripe keeps as `{"id", "object", "deleted": true}` stubs after deletion
