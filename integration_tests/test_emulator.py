@@ -61,7 +61,7 @@ def read_all(emu, path, params=None, headers=H) -> list[dict]:
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_every_docs_stream_path_answers_200_with_a_list(ro, row):
     name, kind, path, parent, obj, parent_field = row
-    r = get(ro, stream_path(ro.store, path, parent))
+    r = get(ro, stream_path(ro.store, path, parent), headers=headers_for(name))
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["object"] == "list" and isinstance(body["has_more"], bool) and body["url"].startswith("/v1/")
@@ -69,6 +69,11 @@ def test_every_docs_stream_path_answers_200_with_a_list(ro, row):
     assert {o["object"] for o in body["data"]} == {obj}
     if parent_field != "-":
         assert all(o[parent_field] for o in body["data"])
+
+
+def headers_for(stream: str) -> dict:
+    """The headers a stream's requests carry: usage record summaries need a version before 2025-03-31.basil."""
+    return {**H, "Stripe-Version": "2025-02-24.acacia"} if stream == "usage_records" else H
 
 
 @pytest.mark.parametrize("stream", [r[0] for r in ROWS])
@@ -84,7 +89,8 @@ def test_truth_matches_a_full_http_read(ro, stream):
         for pid in parents:
             p = "/v1/" + path.replace("{id}", pid)
             base, _, q = p.partition("?")
-            got |= {o["id"] for o in read_all(ro, base, dict(x.split("=") for x in q.split("&")) if q else None)}
+            got |= {o["id"] for o in read_all(ro, base, dict(x.split("=") for x in q.split("&")) if q else None,
+                                              headers=headers_for(stream))}
     else:
         base, _, q = ("/v1/" + path).partition("?")
         params = dict(x.split("=") for x in q.split("&")) if q else {}
@@ -433,3 +439,11 @@ def test_a_manual_payouts_balance_transactions_are_refused_as_stripe_does(ro):
     assert response.json()["error"]["message"] == (
         "Balance transaction history can only be filtered on automatic transfers, not manual."
     )
+
+
+def test_usage_record_summaries_are_served_only_to_versions_before_basil(ro):
+    item = ro.store.live_objects("subscription_items")[0]["id"]
+    path = f"/v1/subscription_items/{item}/usage_record_summaries"
+    assert get(ro, path).status_code == 404  # the account's default version, 2025-09-30.clover
+    assert get(ro, path, headers={**H, "Stripe-Version": "2025-03-31.basil"}).status_code == 404
+    assert get(ro, path, headers={**H, "Stripe-Version": "2025-02-24.acacia"}).status_code == 200

@@ -31,10 +31,10 @@ NOT_YET_STREAMED = {
     "treasury/inbound_transfers", "treasury/outbound_payments", "treasury/outbound_transfers",
     "treasury/received_credits", "treasury/received_debits", "treasury/transaction_entries", "treasury/transactions",
 }
-# Streams whose endpoint the current API no longer has, with what issue 9 does about it.
+# Streams whose endpoint the current API version no longer has, and how they still read it.
 REMOVED_ENDPOINTS = {
-    "usage_records": "subscription_items/{X}/usage_record_summaries: gone from the API (usage-based billing moved to "
-                     "billing meters); issue 9 skips it with a WARN on accounts whose version lacks it",
+    "usage_records": "legacy usage-based billing, gone from 2025-03-31.basil on (billing meters replace it): its "
+                     "requests pin 2025-02-24.acacia, which still serves it",
 }
 # Event types a stream reads although the table names no object (or another) for them, each with its reason.
 EVENT_EXCEPTIONS = {

@@ -44,7 +44,7 @@ LISTING_KINDS: Mapping[str, str] = {
 }
 # A parent's listing sets these itself, so that its child's own values (which the CDK propagates into every component
 # nested in the child, the parent's listing included) do not reach the parent's requests.
-LISTING_PARAMETERS = ("name", "path", "query", "parent_field", "parent_query")
+LISTING_PARAMETERS = ("name", "path", "query", "parent_field", "parent_query", "api_version")
 
 
 class ManifestError(ValueError):

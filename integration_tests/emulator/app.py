@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 from . import jsonlib
 from .errors import (ApiError, account_invalid, connect_disabled, issuing_disabled, manual_payout_history,
                      missing_parameter, missing_resource, unknown_parameter, unrecognized_url)
-from .events import type_matches
+from .events import API_VERSION, type_matches
 from .listing import View, page
 from .resources import BY_KEY, CHILDREN, COMMON_PARAMS, CONNECT, ISSUING, STUB_ON_DELETE, TOP_LEVEL
 from .store import RETENTION
@@ -138,6 +138,13 @@ def list_body(recs, has_more: bool, url: str) -> bytes:
                      b'],"has_more":', b"true" if has_more else b"false", b',"url":', jsonlib.dumps(url), b"}"))
 
 
+# Legacy usage-based billing: API versions from 2025-03-31.basil on no longer serve it; a request pinned to an older
+# version still gets it (https://docs.stripe.com/billing/subscriptions/usage-based-legacy/sdk-upgrade). The error
+# for a newer version is assumed to be the unknown-URL 404: Stripe's documentation does not quote it.
+BASIL = "2025-03-31"
+REMOVED_IN_BASIL = frozenset({"usage_records"})
+
+
 def handle(emu, method: str, path: str, query: str, headers, key: str) -> Response:
     """Serve one authenticated /v1 request."""
     store = emu.store
@@ -146,6 +153,8 @@ def handle(emu, method: str, path: str, query: str, headers, key: str) -> Respon
     except KeyError:
         raise unrecognized_url(method, path) from None
     if method != "GET":
+        raise unrecognized_url(method, path)
+    if keys and keys[0] in REMOVED_IN_BASIL and (headers.get("Stripe-Version") or API_VERSION) >= BASIL:
         raise unrecognized_url(method, path)
     account = headers.get("Stripe-Account") or None
     try:
