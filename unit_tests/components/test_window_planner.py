@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
-from typing import Dict, List, Optional
+import threading
+import time
+from typing import Dict, List, Optional, Tuple
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -127,53 +129,44 @@ def test_objects_all_in_one_second_cannot_be_split_and_are_read_as_one_window():
     assert len(read_all(api, windows)) == 1_000
 
 
-def test_probes_of_one_round_are_sent_in_parallel_but_never_more_than_the_workers():
-    import threading
-    import time
+class SlowProbe:
+    """The planner's probe, slow enough for probes sent together to overlap; counts the most in flight at once."""
 
-    api = FakeStripeList(uniform(20_000))
-    active, peak, lock = [0], [0], threading.Lock()
+    def __init__(self, api: FakeStripeList, seconds: float = 0.01) -> None:
+        self.api, self.seconds = api, seconds
+        self.calls: List[Tuple[int, int]] = []
+        self.peak = 0
+        self._active = 0
+        self._lock = threading.Lock()
 
-    def slow_probe(lo: int, point: int) -> ProbePage:
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-        time.sleep(0.01)
+    def __call__(self, lo: int, point: int) -> ProbePage:
+        with self._lock:
+            self._active += 1
+            self.peak = max(self.peak, self._active)
+            self.calls.append((lo, point))
+        time.sleep(self.seconds)
         try:
-            return probe(api)(lo, point)
+            return probe(self.api)(lo, point)
         finally:
-            with lock:
-                active[0] -= 1
+            with self._lock:
+                self._active -= 1
 
+
+def test_probes_of_one_round_are_sent_in_parallel_but_never_more_than_the_workers():
+    slow_probe = SlowProbe(FakeStripeList(uniform(20_000)))
     WindowPlanner(probe=slow_probe, workers=4).plan(LO, HI)
-    assert peak[0] == 4
+    assert slow_probe.peak == 4
 
 
 def test_the_tops_of_many_ranges_are_probed_at_once_and_each_plan_reuses_its_top():
-    import threading
-    import time
-
     api = FakeStripeList(uniform(50))  # all in the last range: the older ranges are empty
     ranges = [(LO - (k + 1) * 365 * DAY, LO - k * 365 * DAY - 1) for k in range(5, -1, -1)] + [(LO, HI)]
-    active, peak, calls, lock = [0], [0], [], threading.Lock()
-
-    def slow_probe(lo: int, point: int) -> ProbePage:
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-            calls.append((lo, point))
-        time.sleep(0.02)
-        try:
-            return probe(api)(lo, point)
-        finally:
-            with lock:
-                active[0] -= 1
-
+    slow_probe = SlowProbe(api, seconds=0.02)
     windows_planner = WindowPlanner(probe=slow_probe, workers=4)
     tops = windows_planner.probe_tops(ranges)
-    assert peak[0] == 4 and sorted(calls) == sorted(ranges)
+    assert slow_probe.peak == 4 and sorted(slow_probe.calls) == sorted(ranges)
     windows = [window for (lo, hi), top in zip(ranges, tops) for window in windows_planner.plan(lo, hi, top)]
-    assert len(calls) == len(ranges)  # every range fits one page: no probe beyond the tops
+    assert len(slow_probe.calls) == len(ranges)  # every range fits one page: no probe beyond the tops
     assert [(w.start, w.end) for w in windows] == ranges
     assert sorted(read_all(api, windows)) == sorted(o["id"] for o in api.objects)
 
