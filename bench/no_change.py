@@ -1,4 +1,4 @@
-"""Benchmark: an incremental sync of all 54 streams when nothing changed, against the emulator.
+"""Benchmark: an incremental sync of every stream when nothing changed, against the emulator.
 
     python bench/no_change.py [--latency-ms 0] [--key sk_live_emulator_bench]
 
