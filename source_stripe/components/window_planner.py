@@ -63,9 +63,10 @@ class WindowPlanner:
       so a mid-sized stream still spreads over the workers.
     - Probes: the top of the range, then a grid evenly in time of at most `first_grid` points, and of at most
       `max_grid` points over the part with data when the first finds the older half of the range empty (e.g. a
-      start_date years before the account's first object), then up to `bisection_rounds` rounds of bisection (at most `max_bisections` probes
-      each) in the gaps where the densities at both ends differ more than `disagreement` times, or where nothing is
-      known below. Each round is sent in parallel (`workers` at most).
+      start_date years before the account's first object), then up to `bisection_rounds` rounds of bisection (at
+      most `max_bisections` probes each) in the gaps where the densities at both ends differ more than
+      `disagreement` times, or where nothing is known below. Each round is sent in parallel (`workers` at most), and
+      so are the tops of many ranges (`probe_tops`).
     - Not detected: a burst hidden in a gap whose both ends are quiet (e.g. one busy day between two grid points,
       more than 100 objects below the upper one). That window is then long to read; nothing is lost or repeated.
     """
