@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 from . import jsonlib
 from .errors import (ApiError, account_invalid, connect_disabled, issuing_disabled, manual_payout_history,
                      missing_parameter, missing_resource, unknown_parameter, unrecognized_url)
-from .events import API_VERSION, type_matches
+from .events import type_matches
 from .listing import View, page
 from .resources import BY_KEY, CHILDREN, COMMON_PARAMS, CONNECT, ISSUING, STUB_ON_DELETE, TOP_LEVEL
 from .store import RETENTION
@@ -154,18 +154,26 @@ def handle(emu, method: str, path: str, query: str, headers, key: str) -> Respon
         raise unrecognized_url(method, path) from None
     if method != "GET":
         raise unrecognized_url(method, path)
-    if keys and keys[0] in REMOVED_IN_BASIL and (headers.get("Stripe-Version") or API_VERSION) >= BASIL:
-        raise unrecognized_url(method, path)
     account = headers.get("Stripe-Account") or None
     try:
         state = store.state(account)
     except LookupError:
         raise account_invalid(account) from None
+    # The version the request is served at: its Stripe-Version, else the account's default.
+    version = headers.get("Stripe-Version") or state.api_version
+    if keys and keys[0] in REMOVED_IN_BASIL and version >= BASIL:
+        raise unrecognized_url(method, path)
     emu.limiter.hit(state.id, key, path)
     for k in keys:
         emu.auth.authorize(key, k, state.id)
     check_features(state, keys)
     params = parse_params(query)
+    response = _serve(store, state, kind, name, keys, id_, params, path, version)
+    response.headers.setdefault("Stripe-Version", version)
+    return response
+
+
+def _serve(store, state, kind: str, name: str, keys: list[str], id_, params: dict, path: str, version: str) -> Response:
     with store.lock:
         if kind == "retrieve":
             return _retrieve(store, state, keys[0], id_, name)

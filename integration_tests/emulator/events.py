@@ -114,11 +114,12 @@ def event_type(resource_key: str, action: str, obj: dict | None = None) -> str |
 
 
 def make_event(event_id: str, type_: str, snapshot: dict, created: int, request_id: str | None,
-               previous_attributes: dict | None = None, account: str | None = None) -> dict:
+               previous_attributes: dict | None = None, account: str | None = None,
+               api_version: str = API_VERSION) -> dict:
     data = {"object": snapshot}
     if previous_attributes:
         data["previous_attributes"] = previous_attributes
-    event = {"id": event_id, "object": "event", "api_version": API_VERSION, "created": created,
+    event = {"id": event_id, "object": "event", "api_version": api_version, "created": created,
              "data": data, "livemode": False, "pending_webhooks": 0,
              "request": {"id": request_id, "idempotency_key": None}, "type": type_}
     if account:

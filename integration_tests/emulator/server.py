@@ -111,7 +111,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Request-Id", emu.next_request_id())
-        self.send_header("Stripe-Version", self.headers.get("Stripe-Version") or API_VERSION)
+        if "Stripe-Version" not in headers:  # app.handle names the account's default when no version was asked
+            self.send_header("Stripe-Version", self.headers.get("Stripe-Version") or API_VERSION)
         for k, v in headers.items():
             self.send_header(k, v)
         if truncate:
@@ -210,8 +211,9 @@ class Emulator:
 
     def settings(self, latency_ms: float | None = None, per_object_ms: float | None = None,
                  rate_limit: bool | None = None, features: dict | None = None, account: str | None = None,
-                 restricted_keys: dict | None = None) -> dict:
-        """Change settings; returns the current ones. `features` e.g. {"issuing": False, "connect": False}."""
+                 restricted_keys: dict | None = None, api_version: str | None = None) -> dict:
+        """Change settings; returns the current ones. `features` e.g. {"issuing": False, "connect": False};
+        `api_version` the account's default API version (its later events carry it)."""
         if latency_ms is not None:
             self.latency_ms = latency_ms
         if per_object_ms is not None:
@@ -224,9 +226,12 @@ class Emulator:
             state.features.update({k: bool(v) for k, v in features.items()})
         for key, resources in (restricted_keys or {}).items():
             self.auth.allow(key, resources)
+        if api_version:
+            state.api_version = api_version
         return {"latency_ms": self.latency_ms, "per_object_ms": self.per_object_ms,
                 "rate_limit": self.limiter.enabled, "features": dict(state.features),
-                "restricted_keys": {k: sorted(v) for k, v in self.auth.restricted.items()}}
+                "restricted_keys": {k: sorted(v) for k, v in self.auth.restricted.items()},
+                "api_version": state.api_version}
 
     # ---------------------------------------------------------------- stats
     def next_request_id(self) -> str:

@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 
 from . import fixtures, jsonlib
-from .events import EVENT_TYPES, event_type as lookup_event_type, make_event
+from .events import API_VERSION, EVENT_TYPES, event_type as lookup_event_type, make_event
 from .listing import View
 from .resources import BY_KEY, CHILDREN, PLATFORM_ONLY, TOP_LEVEL, Resource, resource
 
@@ -68,6 +68,9 @@ class AccountState:
         self.data: dict[str, dict[str, Record]] = defaultdict(dict)
         self.children: dict[tuple[str, str], list[Record]] = defaultdict(list)
         self.features = {"issuing": True, "connect": True}
+        # The account's default API version: its events carry it (`api_version`), and requests without a
+        # Stripe-Version header are served at it.
+        self.api_version = API_VERSION
         self.pending_seed: tuple | None = None
         self._views: dict[str, View] = {}
 
@@ -215,7 +218,7 @@ class Store:
 
     def _log(self, st: AccountState, type_: str, snapshot: dict, at: int, previous=None) -> dict:
         ev = make_event(self._new_id("evt_", st.rng), type_, snapshot, at, self._new_id("req_", st.rng), previous,
-                        None if st.platform else st.id)
+                        None if st.platform else st.id, st.api_version)
         st.data["events"][ev["id"]] = Record(ev, "events", at, next(self._seq), None)
         st.invalidate("events")
         return ev
