@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from integration_tests.emulator import Emulator
+from integration_tests.emulator import versions
 from integration_tests.emulator.resources import resource
 from integration_tests.emulator.store import DAY
 from integration_tests.truth import expected_ids
@@ -100,7 +101,19 @@ def test_truth_matches_a_full_http_read(ro, stream):
             got = {o["id"] for o in read_all(ro, base, params)}
         else:  # Stripe cannot filter this list by created: filter client-side where the objects have `created`
             got = {o["id"] for o in read_all(ro, base, params) if o.get("created", start) >= start}
+        got |= left_out_by_default(ro, stream, start)
     assert got == expected_ids(ro.store, stream, start)
+
+
+def left_out_by_default(emu, stream: str, start: int) -> set[str]:
+    """What a full read adds to a list that Stripe filters by default: archived prices (`active=false`), closed
+    reviews (those of the charges, `expand[]=data.review`)."""
+    if stream == "prices":
+        return {o["id"] for o in read_all(emu, "/v1/prices", {"active": "false", "created[gte]": start})}
+    if stream == "reviews":
+        charges = read_all(emu, "/v1/charges", {"expand[]": "data.review", "created[gte]": start})
+        return {c["review"]["id"] for c in charges if isinstance(c["review"], dict)}
+    return set()
 
 
 # ----------------------------------------------------------------------------- list semantics
@@ -447,3 +460,140 @@ def test_usage_record_summaries_are_served_only_to_versions_before_basil(ro):
     assert get(ro, path).status_code == 404  # the account's default version, 2025-09-30.clover
     assert get(ro, path, headers={**H, "Stripe-Version": "2025-03-31.basil"}).status_code == 404
     assert get(ro, path, headers={**H, "Stripe-Version": "2025-02-24.acacia"}).status_code == 200
+
+
+# ----------------------------------------------------------------------------- API versions
+ACACIA, BASIL, CLOVER = "2025-02-24.acacia", "2025-06-30.basil", "2025-09-30.clover"
+RENDERED_STREAMS = versions.changed_resources()
+
+
+def _read_stream_over_http(emu, stream: str, version: str | None) -> dict[str, dict]:
+    """Every object of a stream as the HTTP API lists it (children: under each live parent), by id."""
+    headers = dict(H, **({"Stripe-Version": version} if version else {}))
+    name, kind, path, parent, obj, _ = next(r for r in ROWS if r[0] == stream)
+    parents = [o["id"] for o in emu.store.live_objects(parent)] if kind == "child" else [""]
+    paths = ["/v1/" + path.replace("{id}", pid) for pid in parents]
+    got = {}
+    for full in paths:
+        base, _, query = full.partition("?")
+        for o in read_all(emu, base, dict(x.split("=") for x in query.split("&")) if query else None, headers):
+            got[o["id"]] = o
+    return got
+
+
+def test_the_version_table_covers_the_streams_the_api_version_test_reads():
+    assert set(RENDERED_STREAMS) == {"charges", "invoice_items", "invoice_line_items", "invoices", "payment_intents",
+                                     "promotion_codes", "subscription_items", "subscriptions"}
+    for change in versions.CHANGES:
+        assert change.changelog.startswith("https://docs.stripe.com/changelog/") and change.fields
+        assert change.version in (versions.BASIL, versions.CLOVER) and change.resource in RENDERED_STREAMS
+
+
+def test_rendering_at_the_current_version_is_the_stored_object_itself():
+    stored = {"id": "in_1", "object": "invoice", "parent": {"type": "subscription_details"}}
+    assert versions.render(stored, "invoices", CLOVER) is stored
+    assert versions.render(stored, "invoices", "2026-01-28.clover") is stored  # a later version of the same shape
+    assert versions.render(stored, "events", ACACIA) is stored  # events are never re-rendered
+    assert versions.is_current("invoices", CLOVER) and not versions.is_current("invoices", ACACIA)
+
+
+def test_rendering_at_an_older_version_copies_and_undoes_the_changes_after_it():
+    stored = {"id": "in_1", "object": "invoice", "status": "paid", "payments": {"data": []},
+              "parent": {"type": "subscription_details",
+                         "subscription_details": {"subscription": "sub_1", "metadata": {"plan": "gold"}}},
+              "lines": {"object": "list", "data": [
+                  {"id": "il_1", "object": "line_item",
+                   "parent": {"type": "subscription_item_details",
+                              "subscription_item_details": {"subscription": "sub_1", "subscription_item": "si_1",
+                                                            "invoice_item": None, "proration": False,
+                                                            "proration_details": None}}}]}}
+    before = repr(stored)
+    old = versions.render(stored, "invoices", ACACIA)
+    assert repr(stored) == before, "the stored object was changed"
+    assert "parent" not in old and "payments" not in old
+    assert old["subscription"] == "sub_1" and old["subscription_details"] == {"metadata": {"plan": "gold"}}
+    assert old["quote"] is None and old["paid"] is True and old["charge"] is None
+    line = old["lines"]["data"][0]
+    assert "parent" not in line
+    assert (line["type"], line["subscription"], line["subscription_item"]) == ("subscription", "sub_1", "si_1")
+
+
+def test_a_version_between_two_changes_undoes_only_the_later_one():
+    code = {"id": "promo_1", "object": "promotion_code", "promotion": {"type": "coupon", "coupon": "SPRING"}}
+    assert versions.render(code, "promotion_codes", BASIL) == {"id": "promo_1", "object": "promotion_code",
+                                                                "coupon": "SPRING"}
+    subscription = {"id": "sub_1", "items": {"data": [{"id": "si_1", "current_period_start": 10,
+                                                       "current_period_end": 20}]}}
+    assert versions.render(subscription, "subscriptions", BASIL) is subscription
+    old = versions.render(subscription, "subscriptions", ACACIA)
+    assert (old["current_period_start"], old["current_period_end"]) == (10, 20)
+    assert "current_period_start" not in old["items"]["data"][0]
+
+
+@pytest.mark.parametrize("stream", RENDERED_STREAMS)
+def test_a_list_at_an_older_stripe_version_shows_that_versions_shape(ro, stream):
+    truth = {o["id"]: o for o in _live_for_listing(ro.store, stream)}
+    old = _read_stream_over_http(ro, stream, ACACIA)
+    assert old == {i: versions.render(o, stream, ACACIA) for i, o in truth.items()}
+    assert old != truth, "nothing differs: the test proves nothing"
+    assert all(set(versions.changed_fields(stream)) & (set(o) ^ set(truth[i])) for i, o in old.items())
+
+
+@pytest.mark.parametrize("stream", RENDERED_STREAMS)
+def test_a_list_at_the_current_version_shows_the_stored_shape(ro, stream):
+    truth = {o["id"]: o for o in _live_for_listing(ro.store, stream)}
+    assert _read_stream_over_http(ro, stream, None) == truth
+    assert _read_stream_over_http(ro, stream, CLOVER) == truth
+
+
+def _live_for_listing(store, stream: str) -> list[dict]:
+    res = resource(stream)
+    if res.parent:
+        return [c for p in store.live_objects(res.parent) for c in store.children_of(stream, p["id"])]
+    return store.live_objects(stream)
+
+
+def test_a_retrieve_is_rendered_at_the_requests_version(ro):
+    invoice = ro.store.live_objects("invoices")[0]
+    old = get(ro, f"/v1/invoices/{invoice['id']}", headers={**H, "Stripe-Version": ACACIA}).json()
+    assert old == versions.render(invoice, "invoices", ACACIA) and "parent" not in old
+    assert get(ro, f"/v1/invoices/{invoice['id']}").json() == invoice
+
+
+def test_an_event_carries_its_object_at_the_accounts_default_version_when_it_was_created(emu):
+    store = emu.store
+    subscription = store.live_objects("subscriptions")[0]["id"]
+    emu.settings(api_version=ACACIA)
+    store.update("subscriptions", subscription, {"metadata": {"when": "acacia"}})
+    at_acacia = store.get("subscriptions", subscription)
+    emu.settings(api_version=CLOVER)
+    store.update("subscriptions", subscription, {"metadata": {"when": "clover"}})
+    newest, older = [e for e in read_all(emu, "/v1/events", {"type": "customer.subscription.updated"})
+                     if e["data"]["object"]["id"] == subscription][:2]
+    assert older["api_version"] == ACACIA and older["data"]["object"] == versions.render(at_acacia, "subscriptions",
+                                                                                           ACACIA)
+    assert "current_period_start" in older["data"]["object"]
+    assert newest["api_version"] == CLOVER and newest["data"]["object"] == store.get("subscriptions", subscription)
+    # A request at another version does not re-render events: each keeps its own api_version's shape.
+    pinned = read_all(emu, "/v1/events", {"type": "customer.subscription.updated"}, {**H, "Stripe-Version": ACACIA})
+    assert [e for e in pinned if e["id"] == newest["id"]] == [newest]
+
+
+def test_an_events_previous_embedded_list_is_at_the_events_version(emu):
+    invoice = next(i for i in emu.store.live_objects("invoices") if i["lines"]["data"])
+    emu.settings(api_version=ACACIA)
+    emu.store.create("invoice_line_items", parent_id=invoice["id"])
+    event = get(emu, "/v1/events", {"limit": 1}).json()["data"][0]
+    assert event["type"] == "invoice.updated" and event["api_version"] == ACACIA
+    lines = [event["data"]["object"]["lines"]["data"], event["data"]["previous_attributes"]["lines"]["data"]]
+    assert all("parent" not in line and "type" in line for listed in lines for line in listed)
+
+
+def test_requests_without_a_version_get_the_accounts_default_and_the_header_says_which(emu):
+    emu.settings(api_version=ACACIA)
+    default = get(emu, "/v1/invoices")
+    assert default.headers["Stripe-Version"] == ACACIA and all("parent" not in i for i in default.json()["data"])
+    pinned = get(emu, "/v1/invoices", headers={**H, "Stripe-Version": CLOVER})
+    assert pinned.headers["Stripe-Version"] == CLOVER and all("parent" in i for i in pinned.json()["data"])
+    control = requests.post(emu.url + "/_emulator/settings", json={"api_version": CLOVER}).json()
+    assert control["api_version"] == CLOVER and get(emu, "/v1/invoices").headers["Stripe-Version"] == CLOVER

@@ -3,7 +3,8 @@
 
 Every schema is derived from Stripe's own example object for the resource the
 stream reads, taken from ``third_party/stripe_openapi/fixtures3.json``
-(``resources.<object name>``; MIT, Copyright Stripe, Inc.).
+(``resources.<object name>``; MIT, Copyright Stripe, Inc.), or, for the objects it
+lacks, from ``scripts/hand_written_objects.json`` (written from Stripe's Python SDK).
 
 Usage:
     python scripts/generate_schemas.py          # (re)write every schema
@@ -25,6 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES_PATH = ROOT / "third_party" / "stripe_openapi" / "fixtures3.json"
+# Objects fixtures3.json lacks, written by hand from the classes of Stripe's Python SDK (see its "about").
+HAND_WRITTEN_OBJECTS_PATH = ROOT / "scripts" / "hand_written_objects.json"
 SCHEMAS_DIR = ROOT / "schemas"
 
 JSON_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -98,6 +101,13 @@ STREAMS: dict[str, tuple[str, str | None]] = {
     "terminal_configurations": ("terminal.configuration", None),
     "terminal_locations": ("terminal.location", None),
     "terminal_readers": ("terminal.reader", None),
+    "apps_installs": ("apps.install", None),
+    "billing_feedback_options": ("billing.feedback_option", None),
+    "product_catalog_trial_offers": ("product_catalog.trial_offer", None),
+    "tax_ids": ("tax_id", None),
+    "tax_locations": ("tax.location", None),
+    "three_d_secure_authentications": ("three_d_secure.authentication", None),
+    "treasury_payment_methods": ("payment_method", None),
     # child streams (read per parent record)
     "account_capabilities": ("capability", "account"),
     "customer_cash_balance_transactions": ("customer_cash_balance_transaction", "customer"),
@@ -124,6 +134,19 @@ STREAMS: dict[str, tuple[str, str | None]] = {
     "transfer_reversals": ("transfer_reversal", "transfer"),
     "usage_records": ("usage_record_summary", "subscription_item"),
     "value_list_items": ("radar.value_list_item", "value_list"),
+    "entitlements_active_entitlements": ("entitlements.active_entitlement", "customer"),
+    "financial_connections_transactions": ("financial_connections.transaction", "account"),
+    "issuing_tokens": ("issuing.token", "card"),
+    "payment_attempt_records": ("payment_attempt_record", "payment_record"),
+    "treasury_credit_reversals": ("treasury.credit_reversal", "financial_account"),
+    "treasury_debit_reversals": ("treasury.debit_reversal", "financial_account"),
+    "treasury_inbound_transfers": ("treasury.inbound_transfer", "financial_account"),
+    "treasury_outbound_payments": ("treasury.outbound_payment", "financial_account"),
+    "treasury_outbound_transfers": ("treasury.outbound_transfer", "financial_account"),
+    "treasury_received_credits": ("treasury.received_credit", "financial_account"),
+    "treasury_received_debits": ("treasury.received_debit", "financial_account"),
+    "treasury_transaction_entries": ("treasury.transaction_entry", "financial_account"),
+    "treasury_transactions": ("treasury.transaction", "financial_account"),
 }
 
 # fixtures3.json has no usage_record_summary; this example is written by hand from
@@ -169,7 +192,9 @@ REFERENCE: dict[str, Any] = {"type": ["null", "string", "object"]}
 def load_fixtures(path: Path = FIXTURES_PATH) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
         resources = dict(json.load(f)["resources"])
-    for name, example in HAND_WRITTEN_FIXTURES.items():
+    with open(HAND_WRITTEN_OBJECTS_PATH, encoding="utf-8") as f:
+        hand_written = dict(HAND_WRITTEN_FIXTURES, **json.load(f)["resources"])
+    for name, example in hand_written.items():
         resources.setdefault(name, example)
     return resources
 

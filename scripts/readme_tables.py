@@ -54,11 +54,15 @@ def streams_table(manifest: Mapping[str, Any]) -> List[str]:
 
 
 def event_types_table(manifest: Mapping[str, Any]) -> List[str]:
-    rows = ["  | stream | event types read |", "  |---|---|"]
+    rows = ["  | stream | event types read | events that re-read its objects |", "  |---|---|---|"]
     for stream in sorted(manifest["streams"], key=row_name):
         event_types = stream["$parameters"].get("event_types")
+        rereads = sorted(stream["$parameters"].get("reread_on") or {})
         if event_types and not stream["$parameters"].get("parent"):
-            rows.append(f"  | {row_name(stream)} | {', '.join(f'`{t}`' for t in event_types)} |")
+            rows.append(
+                f"  | {row_name(stream)} | {', '.join(f'`{t}`' for t in event_types)} | "
+                f"{', '.join(f'`{t}`' for t in rereads) or '—'} |"
+            )
     return rows
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl
 
-from . import jsonlib
+from . import jsonlib, versions
+from .default_filters import default_filter
 from .errors import (ApiError, account_invalid, connect_disabled, issuing_disabled, manual_payout_history,
-                     missing_parameter, missing_resource, unknown_parameter, unrecognized_url)
+                     missing_parameter, missing_resource, platform_may_not_read, unknown_parameter, unrecognized_url)
 from .events import type_matches
+from .expansion import expanded, list_expansions
 from .listing import View, page
 from .resources import BY_KEY, CHILDREN, COMMON_PARAMS, CONNECT, ISSUING, STUB_ON_DELETE, TOP_LEVEL
 from .store import RETENTION
@@ -61,7 +63,8 @@ def parse_params(query: str) -> dict:
 
 
 def route(path: str) -> tuple[str, str, list[str], str | None]:
-    """(kind, route name, resource keys, id) with kind in list | child | query_child | retrieve."""
+    """(kind, route name, resource keys, id) with kind in list | child | query_child | retrieve | retrieve_child
+    (whose id is (parent id, child id))."""
     if path in LISTS:
         return "list", path, [LISTS[path]], None
     if path in QUERY_CHILDREN:
@@ -71,6 +74,10 @@ def route(path: str) -> tuple[str, str, list[str], str | None]:
         if m:
             return "child", name, keys, m.group(1)
     prefix, _, id_ = path.rpartition("/")
+    for rx, name, keys in NESTED:  # one child under its parent: /v1/customers/{id}/tax_ids/{child}
+        m = rx.match(prefix)
+        if m and id_:
+            return "retrieve_child", name + "/{child}", keys, (m.group(1), id_)
     if prefix in RETRIEVE and id_:
         return "retrieve", prefix + "/{id}", [RETRIEVE[prefix]], id_
     raise KeyError(path)
@@ -122,8 +129,9 @@ def make_predicate(params: dict, keys: list[str], skip=()):
                 tests.append(lambda r, v=value: r.obj.get("status") == v)
         elif isinstance(value, str):
             tests.append(lambda r, n=name, v=value: n not in r.obj or _matches(r.obj[n], v))
-    if res_key == "subscriptions" and "status" not in params:
-        tests.append(lambda r: r.obj.get("status") != "canceled")
+    keeps = default_filter(res_key, params)  # prices: active only, reviews: open only, subscriptions: not canceled
+    if keeps is not None:
+        tests.append(lambda r: keeps(r.obj))
     if res_key == "events" and "type" in params and "types" in params:
         raise ApiError(400, "You may only specify one of these parameters: type, types.", param="type")
     if not tests:
@@ -133,8 +141,16 @@ def make_predicate(params: dict, keys: list[str], skip=()):
     return lambda r: all(t(r) for t in tests)
 
 
-def list_body(recs, has_more: bool, url: str) -> bytes:
-    return b"".join((b'{"object":"list","data":[', b",".join(r.bytes() for r in recs),
+def record_bytes(rec, version: str) -> bytes:
+    """The record's JSON at `version`: its cached bytes when the version shows it as stored (events always: their
+    `data.object` is at each event's own `api_version`), else rendered (integration_tests/emulator/versions.py)."""
+    if versions.is_current(rec.res, version):
+        return rec.bytes()
+    return jsonlib.dumps(versions.render(rec.obj, rec.res, version))
+
+
+def list_body(recs, has_more: bool, url: str, version: str) -> bytes:
+    return b"".join((b'{"object":"list","data":[', b",".join(record_bytes(r, version) for r in recs),
                      b'],"has_more":', b"true" if has_more else b"false", b',"url":', jsonlib.dumps(url), b"}"))
 
 
@@ -167,6 +183,8 @@ def handle(emu, method: str, path: str, query: str, headers, key: str) -> Respon
     for k in keys:
         emu.auth.authorize(key, k, state.id)
     check_features(state, keys)
+    if kind == "child" and set(keys) & emu.unreadable_children.get(id_, set()):
+        raise platform_may_not_read(path.rsplit("/", 1)[-1], id_)
     params = parse_params(query)
     response = _serve(store, state, kind, name, keys, id_, params, path, version)
     response.headers.setdefault("Stripe-Version", version)
@@ -176,7 +194,9 @@ def handle(emu, method: str, path: str, query: str, headers, key: str) -> Respon
 def _serve(store, state, kind: str, name: str, keys: list[str], id_, params: dict, path: str, version: str) -> Response:
     with store.lock:
         if kind == "retrieve":
-            return _retrieve(store, state, keys[0], id_, name)
+            return _retrieve(store, state, keys[0], id_, name, version)
+        if kind == "retrieve_child":
+            return _retrieve_child(store, state, keys, id_, name, version)
         check_params(params, keys)
         if kind == "list" and keys[0] == "balance_transactions" and "payout" in params:
             kind, keys, id_ = "query_child", ["payout_balance_transactions"], params["payout"]
@@ -203,11 +223,22 @@ def _serve(store, state, kind: str, name: str, keys: list[str], id_, params: dic
             min_created = None
             pred = make_predicate(params, keys, skip=(res.parent_query,))
         recs, has_more = page(view, params, res.obj, params.get("created"), min_created, pred)
-        body = list_body(recs, has_more, path)
+        recs = expanded(state, recs, list_expansions(params))
+        body = list_body(recs, has_more, path, version)
     return Response(200, body, count=len(recs), route=name)
 
 
-def _retrieve(store, state, key: str, id_: str, name: str) -> Response:
+def _retrieve_child(store, state, keys: list[str], ids: tuple[str, str], name: str, version: str) -> Response:
+    """One child of a live parent (`GET /v1/customers/cus_…/tax_ids/txi_…`); 404 for another parent's child."""
+    parent_id, child_id = ids
+    for key in keys:
+        rec = state.data.get(BY_KEY[key].store_key, {}).get(child_id)
+        if rec is not None and rec.res == key and rec.parent == parent_id and store.is_live(state, rec):
+            return Response(200, record_bytes(rec, version), count=1, route=name)
+    raise missing_resource(BY_KEY[keys[0]].obj, child_id)
+
+
+def _retrieve(store, state, key: str, id_: str, name: str, version: str) -> Response:
     res = BY_KEY[key]
     rec = state.data.get(res.store_key, {}).get(id_)
     if rec is not None and key == "events" and rec.created < store.clock.now() - RETENTION:
@@ -218,4 +249,4 @@ def _retrieve(store, state, key: str, id_: str, name: str) -> Response:
         if key in STUB_ON_DELETE:
             return Response(200, jsonlib.dumps({"id": rec.id, "object": res.obj, "deleted": True}), route=name)
         raise missing_resource(res.obj, id_)
-    return Response(200, rec.bytes(), count=1, route=name)
+    return Response(200, record_bytes(rec, version), count=1, route=name)

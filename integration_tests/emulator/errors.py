@@ -79,6 +79,15 @@ def account_invalid(account: str) -> ApiError:
                          "not exist). Application access may have been revoked.", code="account_invalid")
 
 
+def platform_may_not_read(what: str, account: str) -> ApiError:
+    """A connected account's persons (capabilities, external accounts) its platform may not read. Stripe documents the
+    case (a platform cannot access the persons of an account that collects its own requirements with Stripe once it
+    has started onboarding: https://docs.stripe.com/api/persons) but quotes no message for it: this one is assumed,
+    a permission error (403, no code) naming the account, like Stripe's other permission errors."""
+    return ApiError(403, f"This platform does not have access to the {what} of account '{account}'. The account "
+                         "manages this information with Stripe.")
+
+
 def rate_limited() -> ApiError:
     return ApiError(429, "Request rate limit exceeded. Learn more about rate limits here "
                          "https://stripe.com/docs/rate-limits.", code="rate_limit")

@@ -18,7 +18,9 @@ def _crud(name, delete=True):
 EVENT_TYPES: dict[str, dict] = {
     "charges": {"create": "charge.succeeded", "update": "charge.updated", "delete": None,
                 "status": {"failed": "charge.failed", "pending": "charge.pending"}},
-    "customers": _crud("customer"),
+    # A customer's discount changes send customer.discount.* (the discount, with its `customer`), not
+    # customer.updated (Store.set_discount).
+    "customers": _crud("customer") | {"discount": _crud("customer.discount")},
     "invoices": _crud("invoice") | {"status": {"paid": "invoice.paid", "void": "invoice.voided",
                                                "open": "invoice.finalized",
                                                "uncollectible": "invoice.marked_uncollectible"}},
@@ -56,7 +58,12 @@ EVENT_TYPES: dict[str, dict] = {
                  "status": {"won": "charge.dispute.closed", "lost": "charge.dispute.closed"}},
     "payouts": {"create": "payout.created", "update": "payout.updated", "delete": "payout.canceled",
                 "status": {"paid": "payout.paid", "failed": "payout.failed"}},
-    "refunds": {"create": "refund.created", "update": "refund.updated", "delete": None},
+    # Before 2024-10-28.acacia a charge's refund sends only its charge's events: charge.refunded (the charge) on
+    # creation, charge.refund.updated on an update
+    # (https://docs.stripe.com/changelog/acacia/2024-10-28/refund-webhook-update).
+    "refunds": {"create": "refund.created", "update": "refund.updated", "delete": None,
+                "before": ("2024-10-28", {"create": ("charge", "charges", "charge.refunded"),
+                                          "update": "charge.refund.updated"})},
     "reviews": {"create": "review.opened", "update": "review.closed", "delete": None},
     "top_ups": {"create": "topup.created", "update": "topup.succeeded", "delete": "topup.canceled",
                 "status": {"failed": "topup.failed", "reversed": "topup.reversed"}},
@@ -71,6 +78,7 @@ EVENT_TYPES: dict[str, dict] = {
     "external_account_cards": _crud("account.external_account"),
     "bank_accounts": _crud("customer.source"),
     "customer_cards": _crud("customer.source"),
+    "customer_tax_ids": _crud("customer.tax_id"),
     "payment_methods": {"create": "payment_method.attached", "update": "payment_method.updated",
                         "delete": "payment_method.detached"},
     "files": {"create": "file.created", "update": None, "delete": None},
@@ -100,12 +108,33 @@ EVENT_TYPES: dict[str, dict] = {
     "identity_verification_sessions": {"create": "identity.verification_session.created",
                                        "update": None, "delete": None},
     "issuing_disputes": {"create": "issuing_dispute.created", "update": "issuing_dispute.updated", "delete": None},
+    "apps_installs": {"create": "apps.install.created", "update": "apps.install.updated", "delete": None},
+    "three_d_secure_authentications": {"create": None, "update": None, "delete": None,
+                                       "status": {"canceled": "three_d_secure.authentication.canceled",
+                                                  "failed": "three_d_secure.authentication.failed",
+                                                  "succeeded": "three_d_secure.authentication.succeeded"}},
+    "treasury_payment_methods": {"create": None, "update": "payment_method.updated", "delete": None},
+    "issuing_tokens": {"create": "issuing_token.created", "update": "issuing_token.updated",
+                       "delete": "issuing_token.updated"},
+    "financial_connections_transactions": {"via": "financial_connections_accounts",
+                                           "parent_event": "financial_connections.account.refreshed_transactions"},
+    **{f"treasury_{flow}s": {"create": f"treasury.{flow}.created", "update": None, "delete": None}
+       for flow in ("credit_reversal", "debit_reversal", "inbound_transfer", "outbound_payment", "outbound_transfer",
+                    "received_credit", "received_debit")},
+    # Stripe sends no events for these (or none that carry them: `entitlements.active_entitlement_summary.updated`)
+    "billing_feedback_options": {}, "product_catalog_trial_offers": {}, "tax_ids": {}, "tax_locations": {},
+    "entitlements_active_entitlements": {}, "payment_attempt_records": {}, "treasury_transaction_entries": {},
+    "treasury_transactions": {},
 }
 
 
-def event_type(resource_key: str, action: str, obj: dict | None = None) -> str | None:
-    """The event type for `action` ("create" | "update" | "delete") on a resource, or None."""
+def event_type(resource_key: str, action: str, obj: dict | None = None, api_version: str = API_VERSION):
+    """The event type for `action` ("create" | "update" | "delete") on a resource at an account's `api_version`: a
+    type, a `(field, resource, type)` triple (the event of the object `field` names, sent instead), or None."""
     entry = EVENT_TYPES.get(resource_key, {})
+    before, older = entry.get("before", ("", {}))
+    if api_version < before and action in older:
+        return older[action]
     if action == "update" and obj is not None:
         by_status = entry.get("status", {})
         if obj.get("status") in by_status:

@@ -2,10 +2,14 @@
 
 Each row says where Stripe serves the objects, what they are built from and how
 they behave.  Rows are listed parents-first, which is also the seeding order.
+The query parameters a list accepts, and whether it accepts `created`, are Stripe's
+API table's for the row's path (api_table.py), not the row's.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .api_table import list_endpoint
 
 
 @dataclass(frozen=True)
@@ -16,14 +20,22 @@ class Resource:
     path: str                   # list path under /v1 ("{id}" = parent id)
     parent: str | None = None   # parent resource key (children only)
     parent_field: str | None = None
-    created_filter: bool = True  # does Stripe's list endpoint accept `created`?
-    params: tuple = ()           # other query params Stripe accepts on the list
+    # Does Stripe's list endpoint accept `created`, and which other query params: Stripe's API table says, for the
+    # path (`__post_init__`); the row's own values count only for an endpoint the table lacks (usage records).
+    created_filter: bool = True
+    params: tuple = ()
     deletable: str = ""          # "" = not deletable, "hard" = removed, "soft" = status change
     soft_status: str = ""        # status set by a soft delete
     storage: str = ""            # storage key when objects are shared (payout bts)
     parent_query: str = ""       # child lists addressed by a query param (?payout=)
     embed_in: str = ""           # parent's field holding an embedded list of children
     seed: bool = True
+
+    def __post_init__(self) -> None:
+        endpoint = list_endpoint(self.path)
+        if endpoint is not None:
+            object.__setattr__(self, "created_filter", endpoint.created)
+            object.__setattr__(self, "params", endpoint.query_params)
 
     @property
     def store_key(self) -> str:
@@ -143,6 +155,18 @@ RESOURCES: list[Resource] = [
     _top("terminal_locations", "terminal.location", "tml_", "terminal/locations", created_filter=False),
     _top("terminal_readers", "terminal.reader", "tmr_", "terminal/readers",
          ["device_type", "location", "serial_number", "status"], created_filter=False),
+    _top("apps_installs", "apps.install", "appinst_", "apps/installs",
+         ["account", "app", "approval_required", "channel", "created_by", "status"]),
+    _top("billing_feedback_options", "billing.feedback_option", "fo_", "billing/feedback_options", ["status"],
+         created_filter=False),
+    _top("product_catalog_trial_offers", "product_catalog.trial_offer", "to_", "product_catalog/trial_offers",
+         ["active", "prices"]),
+    _top("tax_ids", "tax_id", "txi_", "tax_ids", ["owner"], created_filter=False),
+    _top("tax_locations", "tax.location", "taxloc_", "tax/locations", ["type"], created_filter=False),
+    _top("three_d_secure_authentications", "three_d_secure.authentication", "threeds_",
+         "three_d_secure/authentications", ["status"]),
+    _top("treasury_payment_methods", "payment_method", "pm_", "payment_methods",
+         ["allow_redisplay", "customer", "customer_account", "type"], created_filter=False),
     _top("events", "event", "evt_", "events", ["type", "types", "delivery_success"], seed=False),
     # children
     _child("account_capabilities", "capability", "cap_", "accounts/{id}/capabilities",
@@ -195,6 +219,45 @@ RESOURCES: list[Resource] = [
            "subscription_items", "subscription_item"),
     _child("value_list_items", "radar.value_list_item", "rsli_", "radar/value_list_items", "value_lists",
            "value_list", ["value_list", "value"], parent_query="value_list"),
+    _child("entitlements_active_entitlements", "entitlements.active_entitlement", "ent_",
+           "entitlements/active_entitlements", "customers", "customer", ["customer"], parent_query="customer"),
+    _child("financial_connections_transactions", "financial_connections.transaction", "fctxn_",
+           "financial_connections/transactions", "financial_connections_accounts", "account",
+           ["account", "transacted_at", "transaction_refresh"], parent_query="account"),
+    # Stripe deletes no token: its status is updated to `deleted` (the SDK's TokenUpdateParams.status).
+    _child("issuing_tokens", "issuing.token", "intok_", "issuing/tokens", "cards", "card", ["card", "status"],
+           created=True, parent_query="card", deletable="soft", soft_status="deleted"),
+    _child("payment_attempt_records", "payment_attempt_record", "par_", "payment_attempt_records", "payment_records",
+           "payment_record", ["payment_record"], parent_query="payment_record"),
+    _child("treasury_credit_reversals", "treasury.credit_reversal", "credrev_", "treasury/credit_reversals",
+           "treasury_financial_accounts", "financial_account", ["financial_account", "received_credit", "status"],
+           parent_query="financial_account"),
+    _child("treasury_debit_reversals", "treasury.debit_reversal", "debrev_", "treasury/debit_reversals",
+           "treasury_financial_accounts", "financial_account",
+           ["financial_account", "received_debit", "resolution", "status"], parent_query="financial_account"),
+    _child("treasury_inbound_transfers", "treasury.inbound_transfer", "ibt_", "treasury/inbound_transfers",
+           "treasury_financial_accounts", "financial_account", ["financial_account", "status"],
+           parent_query="financial_account"),
+    _child("treasury_outbound_payments", "treasury.outbound_payment", "obp_", "treasury/outbound_payments",
+           "treasury_financial_accounts", "financial_account", ["customer", "financial_account", "status"],
+           created=True, parent_query="financial_account"),
+    _child("treasury_outbound_transfers", "treasury.outbound_transfer", "obt_", "treasury/outbound_transfers",
+           "treasury_financial_accounts", "financial_account", ["financial_account", "status"],
+           parent_query="financial_account"),
+    _child("treasury_received_credits", "treasury.received_credit", "rc_", "treasury/received_credits",
+           "treasury_financial_accounts", "financial_account", ["financial_account", "linked_flows", "status"],
+           parent_query="financial_account"),
+    _child("treasury_received_debits", "treasury.received_debit", "rd_", "treasury/received_debits",
+           "treasury_financial_accounts", "financial_account", ["financial_account", "status"],
+           parent_query="financial_account"),
+    _child("treasury_transaction_entries", "treasury.transaction_entry", "trxne_", "treasury/transaction_entries",
+           "treasury_financial_accounts", "financial_account",
+           ["effective_at", "financial_account", "order_by", "transaction"], created=True,
+           parent_query="financial_account"),
+    _child("treasury_transactions", "treasury.transaction", "trxn_", "treasury/transactions",
+           "treasury_financial_accounts", "financial_account",
+           ["financial_account", "order_by", "status", "status_transitions"], created=True,
+           parent_query="financial_account"),
 ]
 
 BY_KEY: dict[str, Resource] = {r.key: r for r in RESOURCES}

@@ -144,6 +144,8 @@ class Emulator:
         self.auth = Auth()
         self.limiter = RateLimiter(rate_limit)
         self.faults = Faults()
+        # connected account id -> the child lists of it (`persons`, …) its platform may not read: 403 for those
+        self.unreadable_children: dict[str, set[str]] = {}
         self.latency_ms, self.per_object_ms = latency_ms, per_object_ms
         self.host, self.port = host, port
         self._stats = Counter()
@@ -205,15 +207,19 @@ class Emulator:
         self.store.reset(seed, scale)
         self.limiter.reset()
         self.faults.set([])
+        self.unreadable_children.clear()
 
     def set_faults(self, rules: list[dict]) -> None:
         self.faults.set(rules)
 
     def settings(self, latency_ms: float | None = None, per_object_ms: float | None = None,
                  rate_limit: bool | None = None, features: dict | None = None, account: str | None = None,
-                 restricted_keys: dict | None = None, api_version: str | None = None) -> dict:
+                 restricted_keys: dict | None = None, api_version: str | None = None,
+                 unreadable_children: dict | None = None) -> dict:
         """Change settings; returns the current ones. `features` e.g. {"issuing": False, "connect": False};
-        `api_version` the account's default API version (its later events carry it)."""
+        `api_version` the account's default API version (its later events carry it); `unreadable_children`
+        {connected account id: [child streams, e.g. "persons"]}, the child lists of an account that its platform may
+        not read (Stripe's 403), replacing the previous setting."""
         if latency_ms is not None:
             self.latency_ms = latency_ms
         if per_object_ms is not None:
@@ -228,10 +234,13 @@ class Emulator:
             self.auth.allow(key, resources)
         if api_version:
             state.api_version = api_version
+        if unreadable_children is not None:
+            self.unreadable_children = {acct: set(streams) for acct, streams in unreadable_children.items()}
         return {"latency_ms": self.latency_ms, "per_object_ms": self.per_object_ms,
                 "rate_limit": self.limiter.enabled, "features": dict(state.features),
                 "restricted_keys": {k: sorted(v) for k, v in self.auth.restricted.items()},
-                "api_version": state.api_version}
+                "api_version": state.api_version,
+                "unreadable_children": {acct: sorted(streams) for acct, streams in self.unreadable_children.items()}}
 
     # ---------------------------------------------------------------- stats
     def next_request_id(self) -> str:

@@ -9,7 +9,7 @@ import threading
 import time
 from collections import defaultdict
 
-from . import fixtures, jsonlib
+from . import fixtures, jsonlib, versions
 from .events import API_VERSION, EVENT_TYPES, event_type as lookup_event_type, make_event
 from .listing import View
 from .resources import BY_KEY, CHILDREN, PLATFORM_ONLY, TOP_LEVEL, Resource, resource
@@ -18,6 +18,8 @@ DAY = 86400
 RETENTION = 30 * DAY
 SEED_SPAN = 90 * DAY
 PLATFORM_ID = "acct_1EmulatorPlatform0"
+# An object that belongs to another names it, and the other names it back: (field, resource, field back).
+BACKLINKS = {"reviews": (("charge", "charges", "review"),)}
 _ALNUM = string.ascii_letters + string.digits
 
 
@@ -127,12 +129,14 @@ class Store:
 
     def _seed_state(self, st: AccountState, seed: int, scale: int, base: int) -> None:
         rng = random.Random(f"{seed}:{st.id}")
+        extra = random.Random(f"{seed}:{st.id}:filtered")  # archived prices, closed reviews: `rng` draws as before
         pick = self._picker(st, rng)
         for res in TOP_LEVEL:
             if not res.seed or (not st.platform and res.key in PLATFORM_ONLY):
                 continue
             for n in range(scale):
-                self._insert(st, res, rng, n, base - rng.randint(3600, SEED_SPAN), None, None, pick)
+                fields = self._review_of_a_charge(st, extra) if res.key == "reviews" else None
+                self._insert(st, res, rng, n, base - rng.randint(3600, SEED_SPAN), None, fields, pick)
         for res in CHILDREN:
             if not st.platform and res.key in PLATFORM_ONLY:
                 continue
@@ -147,6 +151,31 @@ class Store:
                 rec.obj.update(status="canceled", canceled_at=ended, ended_at=ended)
                 rec.touch()
                 self._emit(st, BY_KEY["subscriptions"], "delete", rec, ended)
+        self._seed_archived_and_closed(st, extra, base)
+
+    @staticmethod
+    def _review_of_a_charge(st: AccountState, rng: random.Random) -> dict | None:
+        """A seeded review's charge (one without a review) and its time: Radar opens a rule's review as the charge
+        is made."""
+        charges = [r for r in st.data["charges"].values() if r.res == "charges" and r.obj.get("review") is None]
+        if not charges:
+            return None
+        charge = rng.choice(sorted(charges, key=lambda r: r.seq))
+        return {"charge": charge.id, "created": charge.created}
+
+    def _seed_archived_and_closed(self, st: AccountState, rng: random.Random, base: int) -> None:
+        """What Stripe's lists leave out by default (default_filters.py): every third price archived, every second
+        review closed, some time after its creation, with the event Stripe sends."""
+        changes = (("prices", 3, {"active": False}), ("reviews", 2, {"open": False, "closed_reason": "approved",
+                                                                      "reason": "approved"}))
+        for key, every, fields in changes:
+            recs = sorted((r for r in st.data[key].values() if r.res == key), key=lambda r: r.seq)
+            for rec in recs[every - 1::every]:
+                at = rec.created + rng.randint(60, max(61, base - rec.created))
+                previous = {name: rec.obj.get(name) for name in fields}
+                rec.obj.update(fields)
+                rec.touch()
+                self._emit(st, BY_KEY[key], "update", rec, at, previous=previous)
 
     def _picker(self, st: AccountState, rng: random.Random):
         cache: dict[str, list[str]] = {}
@@ -193,6 +222,7 @@ class Store:
         rec = Record(obj, res.key, created, next(self._seq), parent_id)
         st.data[res.store_key][rec.id] = rec
         st.invalidate(res.store_key)
+        self._link_back(st, rec)
         parent_previous = None
         if parent_id:
             st.children[(res.key, parent_id)].append(rec)
@@ -202,6 +232,15 @@ class Store:
         if not (seeding and "via" in EVENT_TYPES.get(res.key, {})):
             self._emit(st, res, "create", rec, created, parent_previous=parent_previous)
         return rec
+
+    @staticmethod
+    def _link_back(st: AccountState, rec: Record) -> None:
+        """Makes the objects `rec` names in a `BACKLINKS` field name it back (a review's charge gets its `review`)."""
+        for field, target, back in BACKLINKS.get(rec.res, ()):
+            other = st.data[BY_KEY[target].store_key].get(rec.obj.get(field) or "")
+            if other is not None and other.res == target and other.obj.get(back) is None:
+                other.obj[back] = rec.id
+                other.touch()
 
     def _refresh_embed(self, st: AccountState, res: Resource, rec: Record) -> dict | None:
         """Re-embeds the parent's list of children; returns the parent's `previous_attributes` for the change
@@ -216,7 +255,13 @@ class Store:
         parent.touch()
         return {res.embed_in: before}
 
-    def _log(self, st: AccountState, type_: str, snapshot: dict, at: int, previous=None) -> dict:
+    def _log(self, st: AccountState, type_: str, snapshot: dict, at: int, previous=None,
+             resource_key: str | None = None) -> dict:
+        """Logs an event; the snapshot of a `resource_key` object (and its `previous_attributes`) is rendered at the
+        account's default API version, which the event carries (`add_event` objects are logged as given)."""
+        if resource_key:
+            snapshot = versions.render(snapshot, resource_key, st.api_version)
+            previous = versions.render_previous(previous, resource_key, st.api_version)
         ev = make_event(self._new_id("evt_", st.rng), type_, snapshot, at, self._new_id("req_", st.rng), previous,
                         None if st.platform else st.id, st.api_version)
         st.data["events"][ev["id"]] = Record(ev, "events", at, next(self._seq), None)
@@ -231,18 +276,20 @@ class Store:
                 anc = self._parent_rec(st, anc)
                 parent_previous = None  # a grandchild's change does not change the ancestor's embedded list
             if anc is not None and not anc.deleted:
-                self._log(st, type_ or entry["parent_event"], anc.copy(), at, parent_previous)
+                self._log(st, type_ or entry["parent_event"], anc.copy(), at, parent_previous, anc.res)
             return
         if type_ is None:
-            type_ = lookup_event_type(res.key, action, rec.obj if status_changed else None)
+            type_ = lookup_event_type(res.key, action, rec.obj if status_changed else None, st.api_version)
         if type_ is None and action == "update" and "update_parent" in entry:
-            field, target, parent_type = entry["update_parent"]
-            parent = st.data[BY_KEY[target].store_key].get(rec.obj.get(field) or "")
-            if parent is not None and not parent.deleted:
-                self._log(st, parent_type, parent.copy(), at)
+            type_ = entry["update_parent"]
+        if isinstance(type_, tuple):  # the event of the object `field` names is sent instead (an item's invoice)
+            field, target, other_type = type_
+            other = st.data[BY_KEY[target].store_key].get(rec.obj.get(field) or "")
+            if other is not None and not other.deleted:
+                self._log(st, other_type, other.copy(), at, resource_key=other.res)
             return
         if type_:
-            self._log(st, type_, rec.copy(), at, previous)
+            self._log(st, type_, rec.copy(), at, previous, rec.res)
 
     # ----------------------------------------------------------------- mutations
     def create(self, resource_key: str, fields: dict | None = None, parent_id: str | None = None,
@@ -304,6 +351,31 @@ class Store:
             parent_previous = self._refresh_embed(st, res, rec)
             self._emit(st, res, "delete", rec, at, entry.get("delete") if "via" not in entry else None,
                        parent_previous=parent_previous)
+
+    def set_discount(self, customer_id: str, coupon: str | None, at: int | None = None,
+                     account: str | None = None) -> dict | None:
+        """Applies a discount of `coupon` to a customer (replacing the one it has), or removes it (`coupon=None`), as
+        Stripe does: the customer's `discount` changes, and customer.discount.created, .updated or .deleted is logged
+        with the discount (Stripe's example discount with a fresh id, naming its `customer`), not customer.updated.
+        Returns the customer's discount afterwards."""
+        with self.lock:
+            st = self.state(account)
+            rec = self._find(st, BY_KEY["customers"], customer_id)
+            at = self.clock.now() if at is None else int(at)
+            before = rec.obj.get("discount")
+            if coupon is None:
+                if not before:
+                    raise ValueError(f"customer {customer_id} has no discount to remove")
+                discount, action = before, "delete"
+            else:
+                discount = fixtures.template("discount")
+                discount.update(id=self._new_id("di_", st.rng), customer=customer_id, start=at, end=None,
+                                source=dict(discount.get("source") or {}, coupon=coupon))
+                action = "update" if before else "create"
+            rec.obj["discount"] = None if coupon is None else discount
+            rec.touch()
+            self._log(st, EVENT_TYPES["customers"]["discount"][action], discount, at)
+            return rec.obj["discount"]
 
     # ----------------------------------------------------------------- events
     def add_event(self, type: str, obj: dict, at: int | None = None, account: str | None = None,

@@ -1,4 +1,4 @@
-"""Record extraction from Stripe list pages."""
+"""Record extraction from Stripe list pages, and what an event says of its object (gone, a preview)."""
 
 from __future__ import annotations
 
@@ -49,27 +49,7 @@ def is_deletion(event_type: str) -> bool:
 PREVIEW_ID_PREFIX = "upcoming_"
 
 
-@dataclass
-class EventObjectExtractor(RecordExtractor):
-    """Yields the object of each event on a `/v1/events` page, shaped like the stream's list records.
-
-    Each record is the event's `data.object` (Stripe's full snapshot after the change, nothing expanded, as on the
-    list path) plus `updated` = the event's `created` and `is_deleted` = whether the event removed the object
-    (see `is_deletion`). Previews (the invoice of `invoice.upcoming`: no id, or an `upcoming_…` one) are skipped:
-    they are no row of any stream. Reads the body `json_body` parsed once; no per-record Jinja.
-
-        extractor:
-          type: CustomRecordExtractor
-          class_name: source_stripe.components.extractors.EventObjectExtractor
-    """
-
-    parameters: InitVar[Mapping[str, Any]]
-
-    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
-        for event in json_body(response).get("data") or []:
-            obj = (event.get("data") or {}).get("object")
-            if not isinstance(obj, dict) or not obj.get("id") or str(obj["id"]).startswith(PREVIEW_ID_PREFIX):
-                continue
-            obj["updated"] = event.get("created")
-            obj["is_deleted"] = is_deletion(str(event.get("type") or ""))
-            yield obj
+def is_preview(obj: Mapping[str, Any]) -> bool:
+    """True for an event object that is no stored object: the invoice of `invoice.upcoming` (no id, or an
+    `upcoming_…` one). It is no row of any stream."""
+    return not obj.get("id") or str(obj["id"]).startswith(PREVIEW_ID_PREFIX)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
+from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 
+from source_stripe.components.events_pass import EventsPass, PassServedRequester
 from source_stripe.components.windows import DensityWindowCursor
 
 DEFAULT_WORKERS = 10
@@ -29,7 +31,12 @@ class StripeComponentFactory(ModelToComponentFactory):
     The concurrent engine builds cursors inside the factory (not through CustomIncrementalSync, which it does not
     support), so this is the one place to do it. A source uses it through `cdk_seams.use_component_factory(source,
     StripeComponentFactory)`: the CDK 7.39.1 source takes no factory argument.
+
+    With `events_pass` set (SourceStripe does, for a read), every requester of `/v1/events` a retriever is built with
+    asks the pass first (components/events_pass.py).
     """
+
+    events_pass: Optional[EventsPass] = None
 
     def create_concurrent_cursor_from_datetime_based_cursor(self, *args: Any, **kwargs: Any) -> ConcurrentCursor:
         cursor = super().create_concurrent_cursor_from_datetime_based_cursor(*args, **kwargs)
@@ -43,6 +50,10 @@ class StripeComponentFactory(ModelToComponentFactory):
 
     def create_custom_component(self, model: Any, config: Any, **kwargs: Any) -> Any:
         component = super().create_custom_component(model, config, **kwargs)
+        if getattr(component, "parent_requester", None) is not None:
+            component.parent_requester = self._served_by_pass(component.parent_requester, component)
+        if isinstance(component, SimpleRetriever):  # a custom retriever reading events itself (EventsRetriever)
+            component.requester = self._served_by_pass(component.requester, component)
         cursor = kwargs.get("cursor")
         if isinstance(cursor, DensityWindowCursor) and hasattr(component, "bind_windows"):
             component.bind_windows(cursor)  # a custom retriever that probes its own requests (parent lists, events)
@@ -50,7 +61,22 @@ class StripeComponentFactory(ModelToComponentFactory):
 
     def create_simple_retriever(self, model: Any, config: Any, **kwargs: Any) -> Any:
         retriever = super().create_simple_retriever(model, config, **kwargs)
+        retriever.requester = self._served_by_pass(retriever.requester, retriever)
         cursor = kwargs.get("cursor")
         if isinstance(cursor, DensityWindowCursor):
             cursor.bind(retriever)
         return retriever
+
+    def _served_by_pass(self, requester: Any, retriever: Any) -> Any:
+        """`requester`, answered by the events pass first when it reads `/v1/events`."""
+        if self.events_pass is None or requester is None or requester_path(requester) != "events":
+            return requester
+        return PassServedRequester(requester, self.events_pass, str(getattr(retriever, "name", "") or ""))
+
+
+def requester_path(requester: Any) -> Optional[str]:
+    """The path a requester reads when it does not depend on the slice (`events`), else None."""
+    try:
+        return str(requester.get_path(stream_state=None, stream_slice=None, next_page_token=None))
+    except Exception:  # noqa: BLE001 - a path built from the slice (a child's) is no events path
+        return None

@@ -1,13 +1,10 @@
-"""extractors.py: ListDataExtractor (a list page's objects), EventObjectExtractor (an events page's objects as
-snapshots) and `is_deletion` (which event types say the object is gone)."""
-
-import json
+"""extractors.py: ListDataExtractor (a list page's objects), `is_preview` (an event object that is no stored object)
+and `is_deletion` (which event types say the object is gone)."""
 
 import pytest
-import requests
 
 from helpers import response, stripe_list
-from source_stripe.components.extractors import EventObjectExtractor, ListDataExtractor, is_deletion
+from source_stripe.components.extractors import ListDataExtractor, is_deletion, is_preview
 from source_stripe.components.response_body import json_body
 
 # --- ListDataExtractor -----------------------------------------------------------------------------------------
@@ -44,46 +41,21 @@ def test_a_list_page_that_is_not_json_raises():
         extract(content=b"<html>")
 
 
-# --- EventObjectExtractor --------------------------------------------------------------------------------------
+# --- is_preview ------------------------------------------------------------------------------------------------
 
 
-def events_page(*events):
-    response = requests.Response()
-    response.status_code = 200
-    response._content = json.dumps({"object": "list", "data": list(events), "has_more": False}).encode()
-    return response
-
-
-def event(type_, obj, created=100):
-    return {"id": f"evt_{type_}", "object": "event", "type": type_, "created": created, "data": {"object": obj}}
-
-
-def test_each_events_object_becomes_a_record_with_updated_and_is_deleted():
-    page = events_page(
-        event("customer.updated", {"id": "cus_1", "email": "a@b.c", "created": 5}, created=200),
-        event("customer.deleted", {"id": "cus_2", "created": 6}, created=150),
-    )
-    records = list(EventObjectExtractor(parameters={}).extract_records(page))
-    assert records == [
-        {"id": "cus_1", "email": "a@b.c", "created": 5, "updated": 200, "is_deleted": False},
-        {"id": "cus_2", "created": 6, "updated": 150, "is_deleted": True},
-    ]
-
-
-def test_event_objects_without_an_id_are_skipped():
-    page = events_page(event("invoice.upcoming", {"object": "invoice", "amount_due": 3}), event("invoice.paid", {"id": "in_1"}))
-    assert [r["id"] for r in EventObjectExtractor(parameters={}).extract_records(page)] == ["in_1"]
-
-
-def test_a_preview_invoice_with_an_upcoming_id_is_no_record():
-    page = events_page(
-        event("invoice.updated", {"id": "upcoming_in_1Pgc", "object": "invoice"}), event("invoice.paid", {"id": "in_1"})
-    )
-    assert [r["id"] for r in EventObjectExtractor(parameters={}).extract_records(page)] == ["in_1"]
-
-
-def test_an_empty_events_page_yields_nothing():
-    assert list(EventObjectExtractor(parameters={}).extract_records(events_page())) == []
+@pytest.mark.parametrize(
+    "obj, preview",
+    [
+        ({"object": "invoice", "amount_due": 3}, True),  # `invoice.upcoming`'s invoice: no id
+        ({"id": None, "object": "invoice"}, True),
+        ({"id": "upcoming_in_1Pgc", "object": "invoice"}, True),  # or an `upcoming_…` one
+        ({"id": "in_1", "object": "invoice"}, False),
+        ({"id": "cus_upcoming_1", "object": "customer"}, False),  # the prefix, not a substring
+    ],
+)
+def test_a_preview_is_an_object_without_an_id_or_with_an_upcoming_one(obj, preview):
+    assert is_preview(obj) is preview
 
 
 # --- is_deletion -----------------------------------------------------------------------------------------------

@@ -143,6 +143,66 @@ def test_a_manual_payouts_balance_transactions_are_skipped_with_a_warning_naming
     assert len([r for r in stripe.request_history if "payout=po_manual" in r.url]) == 1  # not retried
 
 
+# A connected account whose persons its platform may not read: Stripe answers 403, no error code, for that account only.
+UNREADABLE_PERSONS = stripe_error(403, "This platform does not have access to the persons of account 'acct_2'.")
+
+
+def _two_accounts(stripe, second_persons) -> None:
+    stripe.get(f"{API}/accounts", [page([{"id": "acct_1", "created": START_TS}, {"id": "acct_2", "created": START_TS}])])
+    stripe.get(f"{API}/accounts/acct_1/persons", [page([{"id": "person_1", "account": "acct_1"}])])
+    stripe.get(f"{API}/accounts/acct_2/persons", second_persons)
+
+
+def test_persons_of_an_account_the_platform_may_not_read_are_skipped_with_a_warning(stripe):
+    _two_accounts(stripe, [UNREADABLE_PERSONS])
+    output = run_read(["persons"], one_window_config())
+    assert not output.errors, error_messages(output)
+    assert [(r["id"], r["account"]) for r in record_data(output)] == [("person_1", "acct_1")]
+    warnings = [w for w in warnings_of(output) if "/v1/accounts/acct_2/persons" in w]
+    assert warnings and "persons" in warnings[0] and "does not have access" in warnings[0], warnings_of(output)
+    assert len(requests_to(stripe, "accounts/acct_2/persons")) == 1  # not retried
+
+
+def test_a_restricted_key_without_the_persons_permission_fails_the_stream_naming_it(stripe):
+    _two_accounts(stripe, [stripe_error(
+        403,
+        "The provided key 'rk_test_*****E123' does not have the required permissions for this endpoint on account "
+        "'acct_1EmulatorPlatform0'. Having the 'rak_person_read' permission would allow this request to continue.",
+    )])
+    output = run_read(["persons"], one_window_config(), expecting_exception=True)
+    assert output.errors
+    assert any("rak_person_read" in m and "persons" in m for m in error_messages(output)), error_messages(output)
+
+
+def test_a_403_on_a_stream_of_no_parent_still_fails_the_stream(stripe):
+    stripe.get(f"{API}/accounts", [stripe_error(403, "This platform does not have access to these accounts.")])
+    output = run_read(["accounts"], one_window_config(), expecting_exception=True)
+    assert output.errors
+    assert any("HTTP 403" in m and "accounts" in m for m in error_messages(output)), error_messages(output)
+
+
+def test_a_rate_limited_listing_of_an_accounts_persons_is_retried_not_skipped(stripe, backoff_sleeps):
+    _two_accounts(stripe, [stripe_error(429, "Too many requests"), page([{"id": "person_2", "account": "acct_2"}])])
+    output = run_read(["persons"], one_window_config())
+    assert not output.errors, error_messages(output)
+    assert sorted(r["id"] for r in record_data(output)) == ["person_1", "person_2"]
+    assert backoff_sleeps
+
+
+def test_treasury_transactions_are_listed_for_each_financial_account_named_in_the_query(stripe):
+    stripe.get(f"{API}/treasury/financial_accounts", [page([{"id": "fa_1", "created": START_TS}, {"id": "fa_2", "created": START_TS}])])
+    stripe.get(
+        f"{API}/treasury/transactions",
+        json=lambda request, context: page([{"id": "trxn_" + params(request)["financial_account"]}])["json"],
+    )
+    output = run_read(["treasury_transactions"], one_window_config())
+    assert not output.errors, error_messages(output)
+    assert sorted((r["id"], r["financial_account"]) for r in record_data(output)) == [
+        ("trxn_fa_1", "fa_1"), ("trxn_fa_2", "fa_2")
+    ]
+    assert sorted(params(r)["financial_account"] for r in requests_to(stripe, "treasury/transactions")) == ["fa_1", "fa_2"]
+
+
 def test_a_first_sync_lists_the_invoices_in_windows_then_each_invoices_lines_once(stripe):
     now = int(time.time())
     invoices = FakeStripeList(prefix="in", createds=[START_TS + (now - START_TS) * i // 1200 for i in range(1200)])

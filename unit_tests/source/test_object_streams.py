@@ -116,7 +116,11 @@ def test_events_are_requested_by_type_from_the_cursor_minus_the_default_overlap(
     output = read_incremental("customers", str(cursor))
     assert not output.errors, error_messages(output)
     [events_request] = requests_to(stripe, "events")
-    assert query(events_request)["types[]"] == ["customer.created", "customer.deleted", "customer.updated"]
+    # Its own event types, and those of its discounts, which re-read the customer (see test_event_rereads.py).
+    assert query(events_request)["types[]"] == [
+        "customer.created", "customer.deleted", "customer.discount.created", "customer.discount.deleted",
+        "customer.discount.updated", "customer.updated",
+    ]
     assert int(query(events_request)["created[gte]"][0]) == cursor - 60
     assert [r.record.data["email"] for r in output.records] == ["new"]  # the newest snapshot only
     assert output.records[0].record.data["updated"] == cursor + 20
@@ -139,3 +143,19 @@ def test_the_final_state_is_the_time_the_read_started(stripe):
     final = output.state_messages[-1].state.stream
     assert final.stream_descriptor.name == "customers"
     assert before - 1 <= int(final.stream_state.updated) <= int(time.time())
+
+
+# --- lists that need a fixed filter ------------------------------------------------------------------------------
+
+
+def test_tax_locations_are_listed_with_the_one_location_type_stripe_has_and_all_pages_read(stripe):
+    stripe.get(
+        f"{API}/tax/locations",
+        [page([{"id": "taxloc_2"}], has_more=True), page([{"id": "taxloc_1"}])],
+    )
+    output = run_read(["tax_locations"], one_window_config())
+    assert not output.errors, error_messages(output)
+    assert [r["id"] for r in record_data(output)] == ["taxloc_2", "taxloc_1"]
+    first, second = requests_to(stripe, "tax/locations")
+    assert query(first)["type"] == ["performance"] and query(second)["type"] == ["performance"]
+    assert query(second)["starting_after"] == ["taxloc_2"]
