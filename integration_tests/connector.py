@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_KEY = "sk_test_emulator_integration"
@@ -120,3 +123,49 @@ def run_connector(
         if line:
             messages.append(json.loads(line))
     return Run(done.returncode, done.stdout, done.stderr, messages)
+
+
+class ContinuousProcess:
+    """`python main.py read` in continuous mode; every stdout line with the time it arrived."""
+
+    def __init__(self, config: Dict[str, Any], catalog: Dict[str, Any], state: Optional[List[Dict[str, Any]]] = None):
+        self._tmp = tempfile.TemporaryDirectory()
+        tmp = Path(self._tmp.name)
+        args = [sys.executable, str(REPO / "main.py"), "read"]
+        for name, value in (("config", config), ("catalog", catalog), ("state", state)):
+            if value is not None:
+                (tmp / f"{name}.json").write_text(json.dumps(value))
+                args += [f"--{name}", str(tmp / f"{name}.json")]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
+        self.lines: List[Tuple[float, Dict[str, Any]]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.strip():
+                self.lines.append((time.time(), json.loads(line)))
+
+    def wait_for(self, predicate, timeout: float) -> Optional[float]:
+        """The arrival time of the first message matching `predicate`, waiting up to `timeout` seconds."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for arrived, message in list(self.lines):
+                if predicate(message):
+                    return arrived
+            time.sleep(0.05)
+        return None
+
+    def stop(self) -> float:
+        """SIGTERM; returns how long the run took to end."""
+        asked = time.time()
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self._reader.join(timeout=5)
+        return time.time() - asked
+
+    def run(self) -> Run:
+        stderr = self.process.stderr.read() if self.process.stderr else ""
+        self._tmp.cleanup()
+        return Run(self.process.returncode, "", stderr, [message for _arrived, message in self.lines])

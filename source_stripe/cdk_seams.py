@@ -35,8 +35,9 @@ C = TypeVar("C", bound="ConcurrentCursor")
 # --------------------------------------------------------------------------------------------------------------------
 # The source: its component factory, its start-up validation.
 # --------------------------------------------------------------------------------------------------------------------
-def use_component_factory(source: ConcurrentDeclarativeSource, factory_class: type[ModelToComponentFactory]) -> None:
-    """Makes `source` build its components with `factory_class`, a subclass of the CDK's ModelToComponentFactory.
+def use_component_factory(source: ConcurrentDeclarativeSource, factory_class: type[F]) -> F:
+    """Makes `source` build its components with `factory_class`, a subclass of the CDK's ModelToComponentFactory;
+    returns that factory.
 
     Relies on: `ConcurrentDeclarativeSource._constructor` (concurrent_declarative_source.py), the factory its
     `__init__` builds and every later `create_component` goes through.
@@ -44,7 +45,7 @@ def use_component_factory(source: ConcurrentDeclarativeSource, factory_class: ty
     holds the source's message queue, state manager and catalog, so it is turned into `factory_class` in place
     (see `retype_component_factory`) rather than replaced.
     """
-    retype_component_factory(source._constructor, factory_class)
+    return retype_component_factory(source._constructor, factory_class)
 
 
 def retype_component_factory(factory: ModelToComponentFactory, factory_class: type[F]) -> F:

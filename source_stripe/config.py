@@ -76,6 +76,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
         ("num_workers", 1, 50),
         ("call_rate_limit", 1, None),
         ("events_overlap_seconds", 0, None),
+        ("poll_interval_seconds", 1, None),
+        ("max_run_minutes", 1, None),
     ):
         problems.extend(_integer_problems(config, name, low, high))
     if problems:

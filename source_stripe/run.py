@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 import orjson
 
+from source_stripe.continuous import poll_settings
 from source_stripe.redaction import install_output_redaction
 
 COMMANDS_WITH_CONFIG = ("check", "discover", "read")
@@ -113,6 +114,8 @@ def run(args: Optional[List[str]] = None) -> int:
     # threads mostly switch when they wait on the network, as they do against Stripe anyway.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
     try:
+        if command == "read" and poll_settings(config or {}):
+            return _read_continuously(config, catalog, state)
         launch(source, args)
     except KeyboardInterrupt:
         return 130
@@ -128,6 +131,69 @@ def run(args: Optional[List[str]] = None) -> int:
         print(f"source-stripe: sync failed: {message}", file=sys.stderr, flush=True)
         return 1
     return 0
+
+
+class QuietLogs:
+    """Leaves the CDK's INFO logs out while on (continuous mode's later polls): WARN and ERROR stay. The CDK logs
+    through loggers under `airbyte`, whose handlers its entrypoint sets up again for each read, so the level of the
+    `airbyte` logger is what is changed."""
+
+    @staticmethod
+    def set(on: bool) -> None:
+        import logging
+
+        logging.getLogger("airbyte").setLevel(logging.WARNING if on else logging.INFO)
+
+
+def _read_continuously(config: Dict[str, Any], catalog_json: Any, state_json: Any) -> int:
+    """`read` in continuous mode (source_stripe/continuous.py): polls until SIGTERM/SIGINT or `max_run_minutes`."""
+    import os
+    import signal
+    import tempfile
+    import threading
+
+    from airbyte_cdk.entrypoint import AirbyteEntrypoint
+    from airbyte_cdk.logger import PRINT_BUFFER
+    from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
+    from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
+
+    from source_stripe.continuous import ContinuousRead
+    from source_stripe.events_plan import event_readers
+    from source_stripe.manifest import resolved_manifest
+    from source_stripe.inputs import parse_state
+    from source_stripe.source import SourceStripe
+
+    stop = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop.set())
+
+    def read_once(catalog, state, served_before, served_now):
+        source = SourceStripe(catalog=catalog, config=config, state=state, served_events=served_before)
+        entrypoint = AirbyteEntrypoint(source)
+        yield from entrypoint.read(source.spec(entrypoint.logger), config, catalog, state)
+        if source.events_pass is not None:
+            served_now.merge(source.events_pass.served_now)
+
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as cache_dir:
+        os.environ.setdefault(ENV_REQUEST_CACHE_PATH, cache_dir)
+        runner = ContinuousRead(
+            catalog=ConfiguredAirbyteCatalogSerializer.load(catalog_json),
+            state=parse_state(state_json) if state_json is not None else None,
+            read_once=read_once,
+            stop=stop,
+            flush=PRINT_BUFFER.flush,
+            event_streams=event_readers(resolved_manifest()),
+            quiet=QuietLogs.set,
+            **poll_settings(config),  # type: ignore[arg-type]
+        )
+        with PRINT_BUFFER:
+            for message in runner.messages():
+                print(f"{AirbyteEntrypoint.airbyte_message_to_string(message)}\n", end="")
+        if runner.abandoned:  # the stopped poll's threads may still be reading: leave without waiting for them
+            PRINT_BUFFER.flush()
+            sys.stderr.flush()
+            os._exit(runner.exit_code)
+    return runner.exit_code
 
 
 def main() -> None:

@@ -29,7 +29,16 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import Concur
 from source_stripe.cdk_seams import skip_runtime_manifest_validation, use_component_factory
 from source_stripe.components.factory import StripeComponentFactory
 from source_stripe.config import ConfigError, normalize_config, validate_config, with_defaults
+from source_stripe.components.events_pass import ServedEvents
 from source_stripe.connection_check import connection_problem
+from source_stripe.events_plan import (
+    EVENTS_UNTIL,
+    PassRequests,
+    event_readers,
+    events_path_cursors,
+    format_until,
+    plan_events_pass,
+)
 from source_stripe.manifest import for_read, resolved_manifest
 from source_stripe.state.checkpoints import EventCursorCheckpoints
 from source_stripe.state.cursors import backfill_started
@@ -44,7 +53,10 @@ class SourceStripe(ConcurrentDeclarativeSource):
         catalog: Optional[ConfiguredAirbyteCatalog] = None,
         config: Optional[Mapping[str, Any]] = None,
         state: Optional[List[AirbyteStateMessage]] = None,
+        served_events: Optional[ServedEvents] = None,
     ) -> None:
+        """`served_events`: the events earlier reads of a continuous run answered, per stream (left out of this
+        read's events pass)."""
         manifest = resolved_manifest()
         self.cursor_fields = cursor_fields(manifest)
         self.retention_periods = retention_periods(manifest)
@@ -57,13 +69,35 @@ class SourceStripe(ConcurrentDeclarativeSource):
         selected = {configured.stream.name for configured in catalog.streams} if catalog and catalog.streams else None
         # Every value the manifest's templates read is set (absent ones from the spec's defaults), even for `spec`.
         config = with_defaults(normalize_config(config or {}), manifest["spec"]["connection_specification"])
+        # Every events window of this read ends here, so that one events pass answers them all.
+        self.events_until = int(time.time())
+        config = {**config, EVENTS_UNTIL: format_until(self.events_until)}
+        self.stale_cursors = stale_cursors(
+            self.retention_periods,
+            {name: blob for name, blob in stream_states(state).items() if name not in self.resumed_backfills},
+            selected if selected is not None else self.retention_periods,
+        )
+        read_manifest = for_read(manifest, selected, list_paths=self.resumed_backfills)
         super().__init__(
             catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
             config=config,
             state=state or [],
-            source_config=for_read(manifest, selected, list_paths=self.resumed_backfills),
+            source_config=read_manifest,
         )
-        use_component_factory(self, StripeComponentFactory)  # density windows (manifest: `density_windows`)
+        factory = use_component_factory(self, StripeComponentFactory)  # density windows, the events pass
+        on_events = events_path_cursors(
+            stream_states(state),
+            event_readers(read_manifest),
+            selected or (),
+            list_paths={*self.resumed_backfills, *(name for name, _cursor, _period in self.stale_cursors)},
+        )
+        self.events_pass = plan_events_pass(
+            read_manifest, on_events, int(config["events_overlap_seconds"]), self.events_until, served_events,
+            lookback=int(config["lookback_window_days"]) * 86400,
+        )
+        if self.events_pass is not None:
+            factory.events_pass = self.events_pass
+            self.events_pass.attach(PassRequests(factory, read_manifest, config))
 
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:
         """Every command sees the normalised config (Airbyte's `client_secret` copied into `credentials`)."""
@@ -80,10 +114,10 @@ class SourceStripe(ConcurrentDeclarativeSource):
         resets its state and re-reads the list), and the state of the streams read through events written by
         `EventCursorCheckpoints`."""
         started = int(time.time())
-        selected = [configured.stream.name for configured in catalog.streams]
+        selected = {configured.stream.name for configured in catalog.streams}
         states = stream_states(normalize_input_state(state, self.cursor_fields))
         resumed = self.resumed_backfills
-        stale = stale_cursors(self.retention_periods, {n: s for n, s in states.items() if n not in resumed}, selected)
+        stale = [(name, cursor, period) for name, cursor, period in self.stale_cursors if name in selected]
         for name, cursor, period in stale:
             logger.warning(stale_cursor_message(name, cursor, period))
         re_listed = {name for name, _cursor, _period in stale}
@@ -92,6 +126,7 @@ class SourceStripe(ConcurrentDeclarativeSource):
         checkpoints = EventCursorCheckpoints(
             streams=self.retention_periods, started=started, backfills=backfills, re_listed=re_listed
         )
+        config = {**config, EVENTS_UNTIL: format_until(self.events_until)}
         yield from checkpoints.rewrite(super().read(logger, config, catalog, state))
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
