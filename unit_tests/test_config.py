@@ -252,3 +252,20 @@ def test_a_valid_key_never_appears_in_the_error_for_other_fields(key, others, ai
     message = errors_of(raw)
     assert key not in message
     assert key[8:] not in message
+
+
+# --- continuous mode --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["poll_interval_seconds", "max_run_minutes"])
+@pytest.mark.parametrize("value", [0, -2, 1.5, "2"])
+def test_continuous_mode_settings_must_be_whole_numbers_of_at_least_one(name, value):
+    with pytest.raises(ConfigError, match=name):
+        validate_config({**OVERLAP_BASE, name: value})
+
+
+def test_continuous_mode_settings_are_in_the_spec_and_absent_by_default():
+    properties = SourceStripe().spec(logger=None).connectionSpecification["properties"]
+    assert properties["poll_interval_seconds"]["minimum"] == 1 and "default" not in properties["poll_interval_seconds"]
+    assert "airbyte-to-flow" in properties["poll_interval_seconds"]["description"]
+    assert properties["max_run_minutes"]["minimum"] == 1

@@ -13,7 +13,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from source_stripe.components.factory import workers_of
 from source_stripe.components.rereads import NewestPerObject, Outcome, Reread, Rereads, Snapshot, StreamEvents
 from source_stripe.components.response_body import json_body
-from source_stripe.components.retrievers import bounded_map
+from source_stripe.components.retrievers import bounded_map, window_params
 from source_stripe.components.windows import DensityWindowCursor, PrefetchedPages, ProbePage, probe_page
 
 STRIPE_VERSION = "Stripe-Version"
@@ -87,12 +87,8 @@ class EventsRetriever(SimpleRetriever):
 
     def event_params(self, window: StreamSlice) -> Dict[str, Any]:
         """The query of the window's first events request."""
-        params: Dict[str, Any] = {"limit": self.page_size, "types[]": self.stream_events.types}
-        start, end = window.get(self.window_start_key), window.get(self.window_end_key)
-        if start is not None:
-            params["created[gte]"] = start
-        if end is not None:
-            params["created[lte]"] = end
+        params = window_params(window, self.window_start_key, self.window_end_key, self.page_size)
+        params["types[]"] = self.stream_events.types
         return params
 
     def bind_windows(self, cursor: DensityWindowCursor) -> None:

@@ -53,6 +53,17 @@ def with_slice(record: Any, window: StreamSlice) -> Any:
     return record
 
 
+def window_params(window: Mapping[str, Any], start_key: str, end_key: str, limit: int = 100) -> Dict[str, Any]:
+    """The query of a window's first list request: `limit`, and the window as `created[gte]` / `created[lte]`."""
+    params: Dict[str, Any] = {"limit": limit}
+    start, end = window.get(start_key), window.get(end_key)
+    if start is not None:
+        params["created[gte]"] = start
+    if end is not None:
+        params["created[lte]"] = end
+    return params
+
+
 @dataclass
 class ParentIdQuery(RequestOptionsProvider):
     """Puts the slice's parent id into the query as `<name>=<id>` (`balance_transactions?payout=po_…`)."""
@@ -153,13 +164,7 @@ class ParentsChildrenRetriever(SimpleRetriever):
         return bounded_map(listing, parents, self.max_parallel_parents)
 
     def _window_params(self, window: StreamSlice) -> Dict[str, Any]:
-        params: Dict[str, Any] = {"limit": 100}
-        start, end = window.get(self.window_start_key), window.get(self.window_end_key)
-        if start is not None:
-            params["created[gte]"] = start
-        if end is not None:
-            params["created[lte]"] = end
-        return params
+        return window_params(window, self.window_start_key, self.window_end_key)
 
     def _pages(self, window: StreamSlice) -> Iterator[List[Mapping[str, Any]]]:
         """The `data` of each page of the window's parents, following `starting_after`; the first page may be the
