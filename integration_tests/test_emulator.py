@@ -327,7 +327,7 @@ def test_restricted_key_without_permission_gets_403(ro):
     assert r.status_code == 403
     msg = r.json()["error"]["message"]
     assert msg.startswith("The provided key 'rk_test_" + "*" * 9 + "abcd' does not have the required permissions")
-    assert "'rak_accounts_read'" in msg and ro.store.platform_id in msg
+    assert "'rak_connected_account_read'" in msg and ro.store.platform_id in msg  # Stripe's name for Accounts
 
 
 def test_rate_limit_returns_429():

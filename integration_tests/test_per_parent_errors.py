@@ -34,14 +34,18 @@ def test_persons_of_an_account_the_platform_may_not_read_are_skipped_with_a_warn
         assert len(warnings) == 1 and "persons" in warnings[0] and "does not have access" in warnings[0], run.logs("WARN")
 
 
-def test_a_restricted_key_without_the_persons_permission_fails_the_persons_stream():
-    key = "rk_test_emulator_no_persons"
+def test_a_restricted_key_without_the_capabilities_permission_fails_the_capabilities_stream():
+    # Stripe's connected_account_read covers accounts and their persons; capabilities keep the emulator's own
+    # permission (integration_tests/emulator/auth.py), which this key lacks.
+    key = "rk_test_emulator_no_capabilities"
     with Emulator(seed=21, scale=3) as emulator:
         emulator.settings(restricted_keys={key: ["accounts"]})
-        catalog = configured_catalog({"persons": "full_refresh", "accounts": "full_refresh"})
+        catalog = configured_catalog({"account_capabilities": "full_refresh", "accounts": "full_refresh"})
         run = run_connector("read", emulator_config(emulator.url, credentials={"access_token": key}), catalog)
         assert run.returncode == 1
         assert run.ids("accounts") == expected_ids(emulator.store, "accounts", START_TS)
-        assert run.records.get("persons", []) == []
-        assert any("rak_persons_read" in e["message"] and "persons" in e["message"] for e in run.errors()), run.errors()
+        assert run.records.get("account_capabilities", []) == []
+        assert any(
+            "rak_account_capabilities_read" in e["message"] and "account_capabilities" in e["message"] for e in run.errors()
+        ), run.errors()
         assert key not in run.stdout + run.stderr

@@ -7,24 +7,15 @@ from typing import Any, Mapping, Optional
 
 import requests
 
-from source_stripe.config import access_token
+from source_stripe.permissions import api_base, missing_permission, response_error_message, stripe_headers
 
 CHECK_PATH = "/v1/events"
 CHECK_TIMEOUT_SECONDS = 15
 
 
-def stripe_headers(config: Mapping[str, Any]) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {access_token(config)}"}
-    if config.get("account_id"):
-        headers["Stripe-Account"] = str(config["account_id"])
-    if config.get("api_version"):
-        headers["Stripe-Version"] = str(config["api_version"])
-    return headers
-
-
 def connection_problem(config: Mapping[str, Any], session: Optional[requests.Session] = None) -> Optional[str]:
-    """Returns None when Stripe accepts the key, else a message for the user (never containing the key)."""
-    base = (config.get("api_base_url") or "https://api.stripe.com").rstrip("/")
+    """Returns None when Stripe lets the key list events, else a message for the user (never containing the key)."""
+    base = api_base(config)
     http = session or requests.Session()
     try:
         response = http.get(
@@ -38,10 +29,20 @@ def connection_problem(config: Mapping[str, Any], session: Optional[requests.Ses
             "unrevoked secret (sk_) or restricted (rk_) key."
         )
     if response.status_code == 403:
-        return (
-            "Stripe accepted the key but refused to list events (HTTP 403). Restricted keys need read access to "
-            "Events and to every selected stream; if account_id is set, the key must have access to that account."
-        )
+        return _refusal(missing_permission(response_error_message(response)))
     if response.status_code >= 400 and response.status_code != 429:
         return f"Stripe answered HTTP {response.status_code} to {CHECK_PATH}; check api_base_url and account_id."
     return None
+
+
+def _refusal(permission: Optional[str]) -> str:
+    if permission:
+        return (
+            f"Stripe refused to list events (HTTP 403): the restricted API key lacks the '{permission}' permission. "
+            f"The connector reads {CHECK_PATH} to check the connection and in every incremental sync: give the key "
+            "read access to Events in the Stripe dashboard (Developers > API keys), and to each resource to sync."
+        )
+    return (
+        "Stripe accepted the key but refused to list events (HTTP 403). Restricted keys need read access to "
+        "Events and to every selected stream; if account_id is set, the key must have access to that account."
+    )

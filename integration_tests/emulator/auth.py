@@ -6,10 +6,62 @@ import threading
 import time
 
 from .errors import invalid_api_key, no_api_key, no_permission, rate_limited
+from .resources import BY_KEY
 
 VALID_PREFIXES = ("sk_test_emulator", "sk_live_emulator", "rk_test_emulator", "rk_live_emulator")
-# resources a restricted key may not read unless configured otherwise
-RESTRICTED_DENY = frozenset({"accounts", "persons", "external_account_bank_accounts", "external_account_cards"})
+
+# The permission a restricted key needs to read each resource, as Stripe names it in its permissions reference
+# (https://docs.stripe.com/stripe-apps/reference/permissions): the resource's row of the object permissions table,
+# or, for persons, external accounts, refunds and early fraud warnings (no row of their own), the permission the
+# event permissions table gives their events (`person.created`: connected_account_read, `refund.created`:
+# charge_read, …). A child listed under its parent's path (`/v1/invoices/{id}/lines`) needs its parent's. Stripe's
+# 403 to a restricted key names it with a `rak_` prefix (`rak_charge_read`).
+READ_PERMISSIONS: dict[str, str] = {
+    **dict.fromkeys(["accounts", "persons", "external_account_bank_accounts", "external_account_cards"],
+                    "connected_account_read"),
+    **dict.fromkeys(["application_fees", "application_fees_refunds"], "application_fee_read"),
+    "authorizations": "issuing_authorization_read",
+    "billing_meters": "billing_meter_read",
+    "billing_portal_configurations": "customer_portal_read",
+    "cardholders": "issuing_cardholder_read",
+    **dict.fromkeys(["cards", "issuing_personalization_designs"], "issuing_card_read"),
+    **dict.fromkeys(["charges", "refunds", "early_fraud_warnings"], "charge_read"),
+    **dict.fromkeys(["checkout_sessions", "checkout_sessions_line_items"], "checkout_session_read"),
+    "coupons": "coupon_read",
+    **dict.fromkeys(["credit_notes", "credit_note_line_items"], "credit_note_read"),
+    **dict.fromkeys(["customers", "customer_tax_ids", "bank_accounts", "customer_cards",
+                     "customer_balance_transactions", "customer_cash_balance_transactions"], "customer_read"),
+    "disputes": "dispute_read",
+    **dict.fromkeys(["entitlements_features", "entitlements_active_entitlements", "product_features"],
+                    "entitlement_read"),
+    "events": "event_read",
+    "files": "file_read",
+    **dict.fromkeys(["invoices", "invoice_line_items", "invoice_items"], "invoice_read"),
+    "issuing_disputes": "issuing_dispute_read",
+    **dict.fromkeys(["payment_intents", "payment_intent_amount_details_line_items"], "payment_intent_read"),
+    **dict.fromkeys(["payment_links", "payment_link_line_items"], "payment_links_read"),
+    **dict.fromkeys(["payment_methods", "treasury_payment_methods"], "payment_method_read"),
+    "payouts": "payout_read",
+    **dict.fromkeys(["plans", "prices"], "plan_read"),
+    "products": "product_read",
+    "promotion_codes": "promotion_code_read",
+    **dict.fromkeys(["quotes", "quote_line_items", "quote_computed_upfront_line_items"], "quote_read"),
+    "reporting_report_runs": "report_runs_and_report_types_read",
+    "reviews": "review_read",
+    "setup_intents": "setup_intent_read",
+    "shipping_rates": "shipping_rate_read",
+    **dict.fromkeys(["subscriptions", "subscription_items", "subscription_schedule"], "subscription_read"),
+    "tax_rates": "tax_rate_read",
+    "terminal_configurations": "terminal_configuration_read",
+    "terminal_locations": "terminal_location_read",
+    "terminal_readers": "terminal_reader_read",
+    "top_ups": "top_up_read",
+    "transactions": "issuing_transaction_read",
+    **dict.fromkeys(["transfers", "transfer_reversals"], "transfer_read"),
+    "usage_records": "usage_record_read",
+}
+# Permissions a restricted key lacks unless configured otherwise (`Auth.allow`).
+RESTRICTED_DENY = frozenset({"connected_account_read"})
 LIVE_RATE, TEST_RATE, FILES_RATE = 100.0, 25.0, 20.0
 
 
@@ -30,11 +82,20 @@ def key_from_header(authorization: str | None) -> str | None:
     return None
 
 
+def read_permission(resource_key: str) -> str:
+    """The permission Stripe's 403 names for reading a resource (`rak_charge_read`). A resource Stripe's permissions
+    reference gives no permission for (balance transactions, Treasury, Identity, capabilities, …) keeps the
+    emulator's own name, `rak_<resource>_read`: it is no name of Stripe's."""
+    return "rak_" + READ_PERMISSIONS.get(resource_key, f"{resource_key}_read")
+
+
 class Auth:
     def __init__(self, valid_prefixes=VALID_PREFIXES):
         self.valid_prefixes = tuple(valid_prefixes)
         # key -> set of allowed resource keys (None = default policy)
         self.restricted: dict[str, set[str]] = {}
+        # key -> the permissions those resources need (a key allowed invoices may read their lines too, as on Stripe)
+        self.granted: dict[str, set[str]] = {}
 
     def check(self, authorization: str | None) -> str:
         """The API key, or raise 401."""
@@ -46,16 +107,23 @@ class Auth:
         return key
 
     def allow(self, key: str, resources) -> None:
-        """Configure the resources a restricted key may read."""
+        """Configure the resources (stream names) a restricted key may read: it gets the permissions they need, so
+        it may also read the other resources needing the same ones."""
+        unknown = sorted(set(resources) - set(BY_KEY))
+        if unknown:
+            raise ValueError(f"unknown resources for a restricted key: {', '.join(unknown)}")
         self.restricted[key] = set(resources)
+        self.granted[key] = {read_permission(resource) for resource in resources}
 
     def authorize(self, key: str, resource_key: str, account: str) -> None:
+        """Stripe's 403 naming the missing permission when a restricted key may not read the resource."""
         if not key.startswith("rk_"):
             return
-        allowed = self.restricted.get(key)
-        ok = resource_key in allowed if allowed is not None else resource_key not in RESTRICTED_DENY
+        permission = read_permission(resource_key)
+        granted = self.granted.get(key)
+        ok = permission in granted if granted is not None else permission.removeprefix("rak_") not in RESTRICTED_DENY
         if not ok:
-            raise no_permission(key, account, f"rak_{resource_key}_read")
+            raise no_permission(key, account, permission)
 
 
 def is_live(key: str) -> bool:

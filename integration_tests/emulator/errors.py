@@ -69,6 +69,9 @@ def invalid_api_key(key: str) -> ApiError:
 
 
 def no_permission(key: str, account: str, permission: str) -> ApiError:
+    """A restricted key without the permission a request needs: Stripe answers 403 with an invalid request error
+    (https://docs.stripe.com/keys/restricted-api-keys) and no code, in this wording (as Stripe's users quote it, e.g.
+    "Having the 'rak_event_read' permission would allow this request to continue.")."""
     return ApiError(403, f"The provided key '{mask_key(key)}' does not have the required permissions for this "
                          f"endpoint on account '{account}'. Having the '{permission}' permission would allow "
                          "this request to continue.")
