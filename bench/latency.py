@@ -73,12 +73,15 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=40)
     parser.add_argument("--latency-ms", type=float, default=250)
     parser.add_argument("--streams", type=int, default=len(STREAMS))
+    parser.add_argument("--all", action="store_true", help="every stream that offers incremental, not --streams")
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
     streams = STREAMS[: args.streams]
     rng = random.Random(args.seed)
     with Emulator(seed=args.seed, scale=5, latency_ms=args.latency_ms) as emulator:
         discovered = run_connector("discover", emulator_config(emulator.url)).of_type("CATALOG")[0]["catalog"]["streams"]
+        if args.all:
+            streams = [s["name"] for s in discovered if "incremental" in s["supported_sync_modes"]]
         catalog = configured_catalog({name: "incremental" for name in streams}, discovered)
         key = "sk_live_emulator_bench"
         config = emulator_config(emulator.url, poll_interval_seconds=args.interval)

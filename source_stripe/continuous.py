@@ -21,6 +21,7 @@ one events pass answers every stream (components/events_pass.py), so a poll with
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import Counter
@@ -180,8 +181,8 @@ class ContinuousRead:
         state = list(self.states.values()) if self.states or not first else self.initial_state
         served = ServedEvents()
         try:
-            for message in self.read_once(catalog, state, self.served, served):
-                if self._abandon():
+            for message in BackgroundRead(self.read_once(catalog, state, self.served, served)).messages(self._abandon):
+                if message is None:  # stopped more than STOP_GRACE_SECONDS ago, the poll still running
                     outcome.abandoned = True
                     return
                 if message.type == Type.RECORD and message.record is not None:
@@ -244,6 +245,51 @@ class ContinuousRead:
         if self._stop_asked_at is None:
             self._stop_asked_at = self.clock()
         return self.clock() - self._stop_asked_at > STOP_GRACE_SECONDS
+
+
+class BackgroundRead:
+    """A poll's read in a daemon thread, its messages handed over through a bounded queue: the run can give up waiting
+    for a poll that is still building its streams or waiting on Stripe, which yields no message to check between."""
+
+    _DONE = object()
+    WAIT_SECONDS = 0.1
+
+    def __init__(self, messages: Iterator[AirbyteMessage], capacity: int = 1000) -> None:
+        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=capacity)
+        threading.Thread(target=self._run, args=(messages,), daemon=True, name="continuous-poll").start()
+
+    def _run(self, messages: Iterator[AirbyteMessage]) -> None:
+        try:
+            for message in messages:
+                self._queue.put(message)
+        except BaseException as error:  # noqa: BLE001 - handed to the run, which reports it
+            self._queue.put(_Raised(error))
+            return
+        self._queue.put(self._DONE)
+
+    def messages(self, give_up: Callable[[], bool]) -> Iterator[Optional[AirbyteMessage]]:
+        """The read's messages; None (and nothing after it) once `give_up()` says so; the read's exception raised."""
+        while True:
+            try:
+                item = self._queue.get(timeout=self.WAIT_SECONDS)
+            except queue.Empty:
+                if give_up():
+                    yield None
+                    return
+                continue
+            if item is self._DONE:
+                return
+            if isinstance(item, _Raised):
+                raise item.error
+            if give_up():
+                yield None
+                return
+            yield item
+
+
+@dataclass(frozen=True)
+class _Raised:
+    error: BaseException
 
 
 def poll_settings(config: Mapping[str, Any]) -> Optional[Dict[str, Any]]:

@@ -130,18 +130,22 @@ def resolved_manifest() -> Dict[str, Any]:
 
 
 def for_read(
-    manifest: Mapping[str, Any], selected: Optional[Collection[str]], list_paths: Collection[str] = ()
+    manifest: Mapping[str, Any],
+    selected: Optional[Collection[str]],
+    list_paths: Collection[str] = (),
+    event_paths: Collection[str] = (),
 ) -> Dict[str, Any]:
-    """The manifest with only the `selected` streams (all when None), each stream in `list_paths` replaced by its
-    list path (a StateDelegatingStream's `full_refresh_stream`, with the row's parameters)."""
+    """The manifest with only the `selected` streams (all when None), each StateDelegatingStream in `list_paths`
+    replaced by its list path (`full_refresh_stream`) and each in `event_paths` by its events path
+    (`incremental_stream`), with the row's parameters: the CDK then builds the one path the read takes, not both."""
     streams: List[Dict[str, Any]] = []
     for stream in manifest.get("streams") or []:
         name = row_name(stream)
         if selected is not None and name not in selected:
             continue
-        if name in list_paths and stream.get("type") == "StateDelegatingStream":
-            list_path = stream["full_refresh_stream"]
-            parameters = {**(stream.get("$parameters") or {}), **(list_path.get("$parameters") or {})}
-            stream = {**list_path, "$parameters": parameters}
+        if stream.get("type") == "StateDelegatingStream" and (name in list_paths or name in event_paths):
+            path = stream["full_refresh_stream" if name in list_paths else "incremental_stream"]
+            parameters = {**(stream.get("$parameters") or {}), **(path.get("$parameters") or {})}
+            stream = {**path, "$parameters": parameters}
         streams.append(stream)
     return {**manifest, "streams": streams}

@@ -7,6 +7,7 @@
 - A read's state for the streams read through events is written by `EventCursorCheckpoints`, with a WARN for each
   cursor older than Stripe's event retention.
 - `check` validates the config and asks Stripe once before the manifest's own check.
+- `discover` with a restricted key (`rk_…`) leaves out the streams Stripe refuses it (source_stripe/permissions.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from source_stripe.events_plan import (
     plan_events_pass,
 )
 from source_stripe.manifest import for_read, resolved_manifest
+from source_stripe.permissions import PermissionProbe, RestrictedCatalog, is_restricted_key, probe_targets
 from source_stripe.state.checkpoints import EventCursorCheckpoints
 from source_stripe.state.cursors import backfill_started
 from source_stripe.state.incoming import cursor_fields, normalize_input_state, stream_states
@@ -77,7 +79,11 @@ class SourceStripe(ConcurrentDeclarativeSource):
             {name: blob for name, blob in stream_states(state).items() if name not in self.resumed_backfills},
             selected if selected is not None else self.retention_periods,
         )
-        read_manifest = for_read(manifest, selected, list_paths=self.resumed_backfills)
+        list_paths = {*self.resumed_backfills, *(name for name, _cursor, _period in self.stale_cursors)}
+        # The streams reading events in this read: those with a cursor within the events' retention.
+        on_events = events_path_cursors(stream_states(state), event_readers(manifest), selected or (), list_paths)
+        # A stale cursor stays a StateDelegatingStream: the CDK resets its state and reads the list from start_date.
+        read_manifest = for_read(manifest, selected, list_paths=self.resumed_backfills, event_paths=on_events)
         super().__init__(
             catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
             config=config,
@@ -85,12 +91,6 @@ class SourceStripe(ConcurrentDeclarativeSource):
             source_config=read_manifest,
         )
         factory = use_component_factory(self, StripeComponentFactory)  # density windows, the events pass
-        on_events = events_path_cursors(
-            stream_states(state),
-            event_readers(read_manifest),
-            selected or (),
-            list_paths={*self.resumed_backfills, *(name for name, _cursor, _period in self.stale_cursors)},
-        )
         self.events_pass = plan_events_pass(
             read_manifest, on_events, int(config["events_overlap_seconds"]), self.events_until, served_events,
             lookback=int(config["lookback_window_days"]) * 86400,
@@ -131,7 +131,10 @@ class SourceStripe(ConcurrentDeclarativeSource):
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """The CDK's catalog, plus `incremental` on `updated` for the child streams whose first (full-refresh) read has
-        no cursor of its own: the CDK describes a StateDelegatingStream by its full-refresh path alone."""
+        no cursor of its own: the CDK describes a StateDelegatingStream by its full-refresh path alone.
+
+        With a restricted key, each stream's list is probed once (source_stripe/permissions.py) and the streams
+        Stripe refuses are left out, with one WARN naming them and the permission Stripe said they need."""
         catalog = super().discover(logger, config)
         for stream in catalog.streams:
             field = self.cursor_fields.get(stream.name)
@@ -139,7 +142,15 @@ class SourceStripe(ConcurrentDeclarativeSource):
                 stream.supported_sync_modes = [*stream.supported_sync_modes, SyncMode.incremental]
                 stream.source_defined_cursor = True
                 stream.default_cursor_field = [field]
-        return catalog
+        if not is_restricted_key(config):
+            return catalog
+        manifest = resolved_manifest()
+        refusals = PermissionProbe(config).refusals(probe_targets(manifest["streams"]))
+        restricted = RestrictedCatalog(refusals, event_readers(manifest))
+        warning = restricted.warning({stream.name for stream in catalog.streams})
+        if warning:
+            logger.warning(warning)
+        return restricted.apply(catalog)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """Validates the config, then asks Stripe once, without retries, so a bad key or an unreachable host gets a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Iterator, List
 
 from airbyte_cdk.models import (
@@ -214,3 +215,37 @@ def test_poll_settings_are_absent_in_batch_mode():
     assert poll_settings({}) is None
     assert poll_settings({"poll_interval_seconds": 2, "max_run_minutes": 3, "events_overlap_seconds": 30}) == {
         "poll_interval": 2.0, "max_run_seconds": 180.0, "overlap_seconds": 30}
+
+
+def test_a_stop_during_a_poll_that_yields_nothing_ends_the_run_within_the_grace():
+    stop = threading.Event()
+    release = threading.Event()
+
+    def stuck_read(catalog, state, served_before, served_now):
+        yield state_message_once[0]
+        release.wait(30)  # a poll still building its streams, or waiting on Stripe
+        yield record("charges", 1)
+
+    state_message_once = [state("charges", 1)]
+    runner = ContinuousRead(catalog=catalog(charges=SyncMode.incremental), state=None, read_once=stuck_read,
+                            poll_interval=2, stop=stop)
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    out = list(runner.messages())
+    release.set()
+    assert time.monotonic() - started < 2.5
+    assert runner.abandoned and out == state_message_once
+
+
+def test_an_exception_of_the_read_is_a_failed_poll():
+    def failing_read(catalog, state, served_before, served_now):
+        yield state("charges", 1)
+        raise RuntimeError("the following streams did not sync successfully")
+
+    clock = FakeClock()
+    stop = InstantEvent(clock)
+    runner = ContinuousRead(catalog=catalog(charges=SyncMode.incremental), state=None, read_once=failing_read,
+                            poll_interval=2, stop=stop, clock=clock)
+    out = list(runner.messages())
+    assert runner.exit_code == 1  # five failed polls in a row
+    assert sum(1 for m in out if m.type == Type.LOG and "ended with an error" in m.log.message) == 5

@@ -136,6 +136,16 @@ def test_no_selection_is_every_stream():
     assert len(for_read(resolved_manifest(), None)["streams"]) == STREAM_COUNT
 
 
+def test_a_stream_reading_its_events_is_built_as_its_events_path_only():
+    [charges, invoice_lines] = for_read(
+        resolved_manifest(), {"charges", "invoice_line_items"}, event_paths={"charges", "invoice_line_items"}
+    )["streams"]
+    assert charges["type"] == invoice_lines["type"] == "DeclarativeStream"
+    assert charges["retriever"]["requester"]["path"] == "events"
+    assert charges["$parameters"]["event_types"] and charges["$parameters"]["name"] == "charges"
+    assert invoice_lines["$parameters"]["parent_event_types"]
+
+
 def test_a_resumed_backfill_reads_its_list_path_with_the_rows_parameters():
     [charges] = for_read(resolved_manifest(), {"charges"}, list_paths={"charges"})["streams"]
     assert charges["type"] == "DeclarativeStream"
