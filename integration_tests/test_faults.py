@@ -76,3 +76,58 @@ def test_faults_during_an_incremental_sync_of_objects_and_children_lose_no_chang
         view = destination_view(first, second)
         for stream in streams:
             assert {i for i, r in view[stream].items() if not r["is_deleted"]} == expected_ids(store, stream, START_TS), stream
+
+
+def test_an_unknown_stream_in_the_catalog_fails_the_sync_naming_it_and_the_other_streams_are_read():
+    with Emulator(seed=15, scale=2) as emulator:
+        run = run_connector("read", emulator_config(emulator.url), configured_catalog({"chargez": "full_refresh", "customers": "full_refresh"}))
+        assert run.returncode == 1
+        assert run.ids("customers") == expected_ids(emulator.store, "customers", START_TS)
+        named = [e for e in run.errors() if (e.get("stream_descriptor") or {}).get("name") == "chargez"]
+        assert [e["failure_type"] for e in named] == ["config_error"], run.errors()
+        assert "Did you mean 'charges'?" in named[0]["message"]
+        assert run.errors()[-1]["failure_type"] == "config_error"
+
+
+OUTAGE_BUDGET = 4  # seconds, instead of the 10 minutes a real sync gets
+
+
+def _outage_sync(monkeypatch, config, catalog, state):
+    monkeypatch.setenv("SOURCE_STRIPE_OUTAGE_BUDGET_SECONDS", str(OUTAGE_BUDGET))
+    started = time.monotonic()
+    run = run_connector("read", config, catalog, state, timeout=120)
+    return run, time.monotonic() - started
+
+
+def _assert_ended_as_transient_errors(run, streams):
+    assert run.returncode == 1, run.stderr
+    per_stream = {e["stream_descriptor"]["name"]: e["failure_type"] for e in run.errors() if e.get("stream_descriptor")}
+    assert per_stream == {stream: "transient_error" for stream in streams}, run.errors()
+    assert run.errors()[-1]["failure_type"] == "transient_error"
+    assert "config_error" not in {e["failure_type"] for e in run.errors()}
+
+
+def test_an_outage_of_stripe_ends_within_the_retry_budget_as_transient_errors_with_the_last_state_emitted(monkeypatch):
+    with Emulator(seed=16, scale=2) as emulator:
+        config = emulator_config(emulator.url)
+        discovered = run_connector("discover", config).of_type("CATALOG")[0]["catalog"]["streams"]
+        catalog = configured_catalog({"charges": "incremental", "customers": "incremental"}, discovered)
+        first = run_connector("read", config, catalog)
+        assert first.returncode == 0, first.stderr
+        emulator.set_faults([{"path": "/v1/", "kind": "status", "status": 503, "count": None}])  # every request, forever
+        run, seconds = _outage_sync(monkeypatch, config, catalog, first.final_state())
+        _assert_ended_as_transient_errors(run, ["charges", "customers"])
+        assert seconds < OUTAGE_BUDGET + 20  # start-up, the budget, one last backoff
+        assert run.final_state() == first.final_state()  # the last good state is emitted again, not lost
+        assert emulator.stats()["faults"] >= 4  # retried, then given up
+
+
+def test_stripe_unreachable_ends_within_the_retry_budget_as_transient_errors(monkeypatch):
+    with Emulator(seed=17, scale=1) as emulator:
+        closed = emulator.url  # the emulator stops: its port refuses connections
+    run, seconds = _outage_sync(
+        monkeypatch, emulator_config(closed), configured_catalog({"charges": "full_refresh", "customers": "full_refresh"}), None
+    )
+    _assert_ended_as_transient_errors(run, ["charges", "customers"])
+    assert seconds < OUTAGE_BUDGET + 20
+    assert run.records == {}

@@ -26,12 +26,14 @@ from airbyte_cdk.models import (
     SyncMode,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_stripe.cdk_seams import skip_runtime_manifest_validation, use_component_factory
 from source_stripe.components.factory import StripeComponentFactory
 from source_stripe.config import ConfigError, normalize_config, validate_config, with_defaults
 from source_stripe.components.events_pass import ServedEvents
 from source_stripe.connection_check import connection_problem
+from source_stripe.failures import StreamFailures
 from source_stripe.events_plan import (
     EVENTS_UNTIL,
     PassRequests,
@@ -46,6 +48,7 @@ from source_stripe.state.checkpoints import EventCursorCheckpoints
 from source_stripe.state.cursors import backfill_started
 from source_stripe.state.incoming import cursor_fields, normalize_input_state, stream_states
 from source_stripe.state.retention import retention_periods, stale_cursor_message, stale_cursors
+from source_stripe.unknown_streams import UnknownStreams, connector_streams
 
 
 @skip_runtime_manifest_validation  # the bundled manifest is validated by unit_tests/test_manifest_schema.py
@@ -112,7 +115,11 @@ class SourceStripe(ConcurrentDeclarativeSource):
     ) -> Iterator[AirbyteMessage]:
         """Reads, with a WARN for each selected stream whose cursor is past Stripe's event retention (the CDK then
         resets its state and re-reads the list), and the state of the streams read through events written by
-        `EventCursorCheckpoints`."""
+        `EventCursorCheckpoints`.
+
+        A stream the connector does not have is a `config_error` naming the closest real one; the others are read,
+        and the read fails at the end. The final error of a read in which streams failed is labelled by what failed
+        them (source_stripe/failures.py): `transient_error` when only the network or Stripe did."""
         started = int(time.time())
         selected = {configured.stream.name for configured in catalog.streams}
         states = stream_states(normalize_input_state(state, self.cursor_fields))
@@ -127,7 +134,17 @@ class SourceStripe(ConcurrentDeclarativeSource):
             streams=self.retention_periods, started=started, backfills=backfills, re_listed=re_listed
         )
         config = {**config, EVENTS_UNTIL: format_until(self.events_until)}
-        yield from checkpoints.rewrite(super().read(logger, config, catalog, state))
+        unknown = UnknownStreams.of(catalog, connector_streams())
+        yield from unknown.errors()
+        failures = StreamFailures(config_errors=unknown.names)
+        try:
+            yield from failures.watch(checkpoints.rewrite(super().read(logger, config, unknown.without(catalog), state)))
+        except AirbyteTracedException as error:
+            if not failures.replaces(error):
+                raise
+            raise failures.final_error() from error
+        if unknown.names:
+            raise failures.final_error()
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """The CDK's catalog, plus `incremental` on `updated` for the child streams whose first (full-refresh) read has

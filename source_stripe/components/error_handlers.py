@@ -12,6 +12,7 @@ from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErr
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
 from source_stripe.components.response_body import json_body, replace_body
+from source_stripe.outage import OUTAGE
 from source_stripe.redaction import redact
 
 logger = logging.getLogger("airbyte")
@@ -55,22 +56,50 @@ class StripeErrorHandler(DefaultErrorHandler):
                 try:
                     json_body(response)
                 except ValueError:
-                    return UNREADABLE_BODY
+                    return _unless_outage_too_long(UNREADABLE_BODY)
+                OUTAGE.succeeded()
                 return SUCCESS
+            if response.status_code < 500 and response.status_code != 429:
+                OUTAGE.succeeded()  # Stripe answered: whatever this error is, Stripe is up
             _redact_body(response)
             should_retry = response.headers.get("Stripe-Should-Retry")
             if should_retry == "true":
-                return STRIPE_SAYS_RETRY
+                return _unless_outage_too_long(STRIPE_SAYS_RETRY) if response.status_code >= 500 else STRIPE_SAYS_RETRY
             if should_retry == "false" and response.status_code >= 500:
-                return ErrorResolution(
+                return ErrorResolution(  # Stripe failing, not the config: transient (source_stripe/failures.py)
                     response_action=ResponseAction.FAIL,
-                    failure_type=FailureType.system_error,
+                    failure_type=FailureType.transient_error,
                     error_message=f"Stripe answered HTTP {response.status_code} and asked not to retry (Stripe-Should-Retry: false).",
                 )
         resolution = super().interpret_response(response_or_exception)
         if resolution.response_action == ResponseAction.IGNORE and resolution.error_message:
             logger.warning(resolution.error_message + _skipped_request(response_or_exception))
+        if resolution.response_action == ResponseAction.RETRY and _is_outage_signal(response_or_exception):
+            return _unless_outage_too_long(resolution)
         return resolution
+
+
+def _is_outage_signal(response_or_exception: Optional[Union[requests.Response, Exception]]) -> bool:
+    """A connection error, a timeout or a 5xx: Stripe unreachable or failing (a 429 is Stripe answering)."""
+    if isinstance(response_or_exception, requests.Response):
+        return response_or_exception.status_code >= 500
+    return isinstance(response_or_exception, Exception)
+
+
+def _unless_outage_too_long(retry: ErrorResolution) -> ErrorResolution:
+    """`retry`, or once every request has failed for the outage budget (source_stripe/outage.py), a transient
+    failure that ends the stream at once."""
+    OUTAGE.failed()
+    if not OUTAGE.exhausted():
+        return retry
+    budget = OUTAGE.budget_seconds
+    duration = f"{budget / 60:g} minutes" if budget >= 60 else f"{budget:g} seconds"
+    return ErrorResolution(
+        response_action=ResponseAction.FAIL,
+        failure_type=FailureType.transient_error,
+        error_message=f"Stripe has been unreachable or failing every request for {duration} "
+        f"({retry.error_message or 'a retryable error'}); giving up until the next sync.",
+    )
 
 
 def _redact_body(response: requests.Response) -> None:

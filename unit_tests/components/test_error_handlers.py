@@ -47,10 +47,10 @@ def test_200_body_parse_is_cached_for_the_paginator_and_extractor():
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-def test_5xx_with_stripe_should_retry_false_fails_without_retry(status):
+def test_5xx_with_stripe_should_retry_false_fails_without_retry_as_a_transient_error(status):
     resolution = handler().interpret_response(error(status, {"Stripe-Should-Retry": "false"}))
     assert resolution.response_action == ResponseAction.FAIL
-    assert resolution.failure_type == FailureType.system_error
+    assert resolution.failure_type == FailureType.transient_error
     assert str(status) in resolution.error_message
     assert "Stripe-Should-Retry: false" in resolution.error_message
 
