@@ -176,9 +176,6 @@ class EventsPass:
         )
         return response_with_body(self._template, body)
 
-    def event_ids(self) -> List[str]:
-        return [event.id for event in self._events or ()]
-
     # ----------------------------------------------------------------------------------------------------------------
     def _may_cover(self, query: EventsQuery) -> bool:
         if self.types is not None and (query.types is None or not query.types <= self.types):
