@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -110,7 +111,7 @@ def run_connector(
     timeout: int = 300,
 ) -> Run:
     with tempfile.TemporaryDirectory() as tmp:
-        args = [sys.executable, str(REPO / "main.py"), command]
+        args = [sys.executable, os.environ.get("CONNECTOR_MAIN", str(REPO / "main.py")), command]
         for name, value in (("config", config), ("catalog", catalog), ("state", state)):
             if value is not None:
                 path = Path(tmp) / f"{name}.json"

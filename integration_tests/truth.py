@@ -34,6 +34,25 @@ def expected_ids(store: Store, stream: str, start_date: int, account: str | None
     return {o["id"] for pid in parents for o in store.children_of(stream, pid, account)}
 
 
+def expected_account_ids(store: Store, stream: str, start_date: int,
+                         accounts: list[str | None] | None = None) -> set[tuple[str, str]]:
+    """(account_id, id) pairs a full-refresh read of `stream` with `capture_connected_accounts` must return: per
+    account, `expected_ids`; the platform's records carry the platform's own id (`GET /v1/account`).
+
+    `accounts`: the accounts to cover (None or the platform's id for the platform); by default the platform and every
+    connected account `/v1/accounts` lists now (`Store.reachable_accounts`: revoked and deleted accounts left out;
+    name a revoked one to get its objects).
+    """
+    if accounts is None:
+        accounts = [store.platform_id, *store.reachable_accounts()]
+    pairs: set[tuple[str, str]] = set()
+    for account in accounts:
+        account_id = account or store.platform_id
+        scope = None if account_id == store.platform_id else account_id
+        pairs.update((account_id, id_) for id_ in expected_ids(store, stream, start_date, scope))
+    return pairs
+
+
 def all_streams() -> list[str]:
     from integration_tests.emulator.resources import RESOURCES
     return [r.key for r in RESOURCES]

@@ -196,3 +196,40 @@ def route_cdk_print_buffer(wrap: Callable[[TextIO], TextIO]) -> None:
     stream = sys.__stdout__
     if stream is not None:
         sys.__stdout__ = wrap(stream)  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Connect reads: the windows a ConcurrentCursor would read, and the factory's message repository.
+# --------------------------------------------------------------------------------------------------------------------
+def window_bounds(cursor: ConcurrentCursor) -> Tuple[int, int, int, int]:
+    """(start, end, step, lookback) of `cursor`'s windows in epoch seconds, as the manifest's DatetimeBasedCursor
+    defines them: its `start_datetime`, its `end_datetime` evaluated now, its `step` (a very large step when it has
+    none) and its `lookback_window` (0 when it has none).
+
+    Relies on: `ConcurrentCursor._start`, `_end_provider`, `_slice_range` and `_lookback_window`
+    (streams/concurrent/cursor.py), set by its `__init__` from the factory's evaluation of the manifest.
+    Why: source_stripe/accounts/cursors.py cuts each account's windows itself (one integer cursor per account,
+    not one ConcurrentCursor per account); the factory's evaluation of the manifest (Jinja, config, formats) is the
+    one way to get the same windows, and the cursor exposes none of them.
+    """
+    start = cursor._start
+    end = cursor._end_provider()
+    step = cursor._slice_range
+    lookback = cursor._lookback_window
+    return (
+        int(start.timestamp()) if start is not None else 0,
+        int(end.timestamp()),
+        int(step.total_seconds()) if step is not None else 2**40,
+        int(lookback.total_seconds()) if lookback is not None else 0,
+    )
+
+
+def factory_message_repository(factory: ModelToComponentFactory) -> Any:
+    """The message repository of the source `factory` belongs to (where the CDK's cursors emit their state).
+
+    Relies on: `ModelToComponentFactory._message_repository` (parsers/model_to_component_factory.py), set by its
+    `__init__` to the source's repository and given to every cursor it builds.
+    Why: a cursor the factory builds through our override (source_stripe/accounts/cursors.py) must emit its state
+    where the CDK's cursors do; the factory passes the repository to its own cursors only.
+    """
+    return factory._message_repository

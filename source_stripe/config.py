@@ -28,8 +28,9 @@ class ConfigError(ValueError):
 
 
 def normalize_config(raw: Mapping[str, Any]) -> Dict[str, Any]:
-    """Returns a copy with empty optional values removed and `credentials.access_token` always set."""
-    config = {key: value for key, value in raw.items() if value not in (None, "")}
+    """Returns a copy with empty optional values removed (`num_workers: "auto"` too: absent means the same) and
+    `credentials.access_token` always set."""
+    config = {key: value for key, value in raw.items() if value not in (None, "") and not _is_auto_workers(key, value)}
     credentials = dict(config.get("credentials") or {})
     if not credentials.get("access_token") and config.get("client_secret"):
         credentials = {"credentials_title": CREDENTIALS_TITLE, "access_token": config["client_secret"]}
@@ -37,6 +38,11 @@ def normalize_config(raw: Mapping[str, Any]) -> Dict[str, Any]:
         credentials.setdefault("credentials_title", CREDENTIALS_TITLE)
         config["credentials"] = credentials
     return config
+
+
+def _is_auto_workers(key: str, value: Any) -> bool:
+    """`num_workers: "auto"`: requests in flight adapted to Stripe (source_stripe/concurrency.py), as when absent."""
+    return key == "num_workers" and isinstance(value, str) and value.strip().lower() == "auto"
 
 
 def with_defaults(config: Mapping[str, Any], spec: Mapping[str, Any]) -> Dict[str, Any]:
@@ -80,6 +86,14 @@ def validate_config(config: Mapping[str, Any]) -> None:
         ("max_run_minutes", 1, None),
     ):
         problems.extend(_integer_problems(config, name, low, high))
+    capture = config.get("capture_connected_accounts")
+    if capture is not None and not isinstance(capture, bool):
+        problems.append(f"capture_connected_accounts must be true or false, got {capture!r}")
+    elif capture and config.get("account_id"):
+        problems.append(
+            "capture_connected_accounts reads every connected account; account_id reads one instead of the "
+            "platform: set one of them"
+        )
     if problems:
         raise ConfigError("Invalid config: " + "; ".join(problems) + ".")
 
@@ -126,7 +140,8 @@ def _integer_problems(config: Mapping[str, Any], name: str, low: int, high: int 
     if value is None:
         return []
     if isinstance(value, bool) or not isinstance(value, int):
-        return [f"{name} must be a whole number, got {value!r}"]
+        alternative = ' or "auto"' if name == "num_workers" else ""
+        return [f"{name} must be a whole number{alternative}, got {value!r}"]
     if value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         return [f"{name} must be {bounds}, got {value}"]

@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional, Set
 
+from source_stripe.accounts.directory import STRIPE_ACCOUNT
 from source_stripe.components.events_pass import EventsPass, ServedEvents, pass_bounds
+from source_stripe.components.response_body import json_body
 from source_stripe.manifest import row_name
 from source_stripe.state.cursors import UPDATED, flat_cursor  # flat_cursor falls back to `created`
 
@@ -99,18 +101,37 @@ def plan_events_pass(
     return EventsPass(types=types or None, since=bounds[0], until=bounds[1], served_before=served_before)
 
 
-class PassRequests:
-    """The pass's own `/v1/events` requests: the manifest's requester (authentication, Stripe-Version, error handler,
-    retries, the shared api_budget) on path `events` with no parameters of its own, built by the source's component
-    factory on the first request (the factory holds the api_budget only once the streams are built)."""
+def pass_event_types(manifest: Mapping[str, Any]) -> Optional[Set[str]]:
+    """The event types the streams of `manifest` (a read's) read through events: None when one of them is the
+    stream of Stripe's events itself (every type)."""
+    types: Set[str] = set()
+    for stream in manifest.get("streams") or []:
+        if reads_every_event_type(stream):
+            return None
+        if stream.get("type") == "StateDelegatingStream":
+            types |= event_types_read(stream.get("$parameters") or {})
+    return types
 
-    def __init__(self, factory: Any, manifest: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+
+class PassRequests:
+    """The source's own requests (the events pass's `/v1/events`, the accounts' `/v1/account` and `/v1/accounts`):
+    the manifest's requester (authentication, Stripe-Version, error handler, retries, the shared api_budget) on
+    `path` with no parameters of its own, built by the source's component factory on the first request (the factory
+    holds the api_budget only once the streams are built). `account`: a connected account to act as."""
+
+    def __init__(self, factory: Any, manifest: Mapping[str, Any], config: Mapping[str, Any], path: str = "events") -> None:
         self._factory = factory
-        self._definition = dict(manifest["definitions"]["requester"], path="events", request_parameters={})
+        self._path = path
+        self._definition = dict(manifest["definitions"]["requester"], path=path, request_parameters={})
         self._config = config
         self._requester: Any = None
 
-    def __call__(self, params: Mapping[str, Any]) -> Any:
+    def json(self, params: Mapping[str, Any], account: Optional[str] = None) -> Mapping[str, Any]:
+        """The JSON body of the request's answer ({} when the error handler ignored it)."""
+        response = self(params, account)
+        return json_body(response) if response is not None and response.status_code == 200 else {}
+
+    def __call__(self, params: Mapping[str, Any], account: Optional[str] = None) -> Any:
         if self._requester is None:
             from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester
             from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import (
@@ -118,9 +139,10 @@ class PassRequests:
             )
 
             definition = ManifestComponentTransformer().propagate_types_and_parameters(
-                "", {**self._definition, "$parameters": {"name": "events"}}, {}
+                "", {**self._definition, "$parameters": {"name": self._path}}, {}
             )
-            self._requester = self._factory.create_component(HttpRequester, definition, self._config, name="events")
+            self._requester = self._factory.create_component(HttpRequester, definition, self._config, name=self._path)
         from airbyte_cdk.sources.types import StreamSlice
 
-        return self._requester.send_request(stream_slice=StreamSlice(partition={}, cursor_slice={}), request_params=params)
+        partition = {STRIPE_ACCOUNT: account} if account else {}
+        return self._requester.send_request(stream_slice=StreamSlice(partition=partition, cursor_slice={}), request_params=params)

@@ -22,6 +22,7 @@ from typing import Any, Collection, Dict, List, Mapping, Optional
 from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
 from airbyte_cdk.utils.yaml_loader import safe_load_yaml
 
+from source_stripe.accounts.manifest import children_as_child_streams, with_account_partitions
 from source_stripe.bundle import manifest_path
 
 DEFINITIONS = "#/definitions/"
@@ -117,16 +118,20 @@ def _child_retriever(
     }
 
 
-@lru_cache(maxsize=1)
-def _resolved() -> Dict[str, Any]:
+@lru_cache(maxsize=2)
+def _resolved(connect: bool) -> Dict[str, Any]:
     with open(manifest_path(), "rb") as file:
         manifest = safe_load_yaml(file)
-    return ManifestReferenceResolver().preprocess_manifest(link_parents(manifest))
+    if connect:
+        children_as_child_streams(manifest)
+    resolved = ManifestReferenceResolver().preprocess_manifest(link_parents(manifest))
+    return with_account_partitions(resolved) if connect else resolved
 
 
-def resolved_manifest() -> Dict[str, Any]:
-    """manifest.yaml with its children linked to their parents and its `$ref`s resolved (a copy of your own)."""
-    return deepcopy(_resolved())
+def resolved_manifest(connect: bool = False) -> Dict[str, Any]:
+    """manifest.yaml with its children linked to their parents and its `$ref`s resolved (a copy of your own); with
+    `connect`, the manifest of a read of every connected account too (source_stripe/accounts/manifest.py)."""
+    return deepcopy(_resolved(bool(connect)))
 
 
 def for_read(

@@ -108,6 +108,12 @@ def run(args: Optional[List[str]] = None) -> int:
     except Exception as error:  # a malformed catalog or state the CDK's models reject
         return _fail(command, f"Invalid input: {type(error).__name__}: {str(error).splitlines()[0][:300]}")
 
+    # Every request this process sends passes one gate: requests in flight adapted to Stripe's limiters, or capped
+    # by a number in `num_workers` (source_stripe/concurrency.py).
+    if config is not None:
+        from source_stripe.concurrency import install_request_gate
+
+        install_request_gate(config)
     # The read is one main thread serialising records and up to `num_workers` threads parsing pages, all under the
     # GIL. With the default 5 ms switch interval, a fast API (or a warm cache) makes them hand the GIL back and forth
     # per record: a 100k-record read at zero latency spent ~25 % more CPU with 10 workers than with one. At 50 ms,

@@ -28,6 +28,9 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_stripe.accounts.directory import CAPTURE, AccountDirectory, use_directory
+from source_stripe.accounts.events import AccountEventsPasses
+from source_stripe.accounts.read import ConnectRead
 from source_stripe.cdk_seams import skip_runtime_manifest_validation, use_component_factory
 from source_stripe.components.factory import StripeComponentFactory
 from source_stripe.config import ConfigError, normalize_config, validate_config, with_defaults
@@ -40,9 +43,11 @@ from source_stripe.events_plan import (
     event_readers,
     events_path_cursors,
     format_until,
+    pass_event_types,
     plan_events_pass,
+    reads_every_event_type,
 )
-from source_stripe.manifest import for_read, resolved_manifest
+from source_stripe.manifest import for_read, resolved_manifest, row_name
 from source_stripe.permissions import PermissionProbe, RestrictedCatalog, is_restricted_key, probe_targets
 from source_stripe.state.checkpoints import EventCursorCheckpoints
 from source_stripe.state.cursors import backfill_started
@@ -62,13 +67,17 @@ class SourceStripe(ConcurrentDeclarativeSource):
     ) -> None:
         """`served_events`: the events earlier reads of a continuous run answered, per stream (left out of this
         read's events pass)."""
-        manifest = resolved_manifest()
+        self.connect = bool((config or {}).get(CAPTURE))
+        manifest = resolved_manifest(connect=self.connect)
         self.cursor_fields = cursor_fields(manifest)
         self.retention_periods = retention_periods(manifest)
-        state = normalize_input_state(state, self.cursor_fields)
+        # A Connect read keeps each stream's state as it is: its AccountStates read it (source_stripe/accounts/).
+        state = state if self.connect else normalize_input_state(state, self.cursor_fields)
         # Streams whose state is an interrupted first read, and when it began: they resume their list.
         self.resumed_backfills: Dict[str, int] = {
-            name: started for name, blob in stream_states(state).items() if (started := backfill_started(blob)) is not None
+            name: started
+            for name, blob in stream_states(state).items()
+            if not self.connect and (started := backfill_started(blob)) is not None
         }
         # A read builds only the streams its catalog selects (building all 54 costs ~0.35 s of start-up).
         selected = {configured.stream.name for configured in catalog.streams} if catalog and catalog.streams else None
@@ -77,14 +86,16 @@ class SourceStripe(ConcurrentDeclarativeSource):
         # Every events window of this read ends here, so that one events pass answers them all.
         self.events_until = int(time.time())
         config = {**config, EVENTS_UNTIL: format_until(self.events_until)}
-        self.stale_cursors = stale_cursors(
+        self.stale_cursors = [] if self.connect else stale_cursors(
             self.retention_periods,
             {name: blob for name, blob in stream_states(state).items() if name not in self.resumed_backfills},
             selected if selected is not None else self.retention_periods,
         )
         list_paths = {*self.resumed_backfills, *(name for name, _cursor, _period in self.stale_cursors)}
         # The streams reading events in this read: those with a cursor within the events' retention.
-        on_events = events_path_cursors(stream_states(state), event_readers(manifest), selected or (), list_paths)
+        on_events = {} if self.connect else events_path_cursors(
+            stream_states(state), event_readers(manifest), selected or (), list_paths
+        )
         # A stale cursor stays a StateDelegatingStream: the CDK resets its state and reads the list from start_date.
         read_manifest = for_read(manifest, selected, list_paths=self.resumed_backfills, event_paths=on_events)
         super().__init__(
@@ -94,13 +105,41 @@ class SourceStripe(ConcurrentDeclarativeSource):
             source_config=read_manifest,
         )
         factory = use_component_factory(self, StripeComponentFactory)  # density windows, the events pass
-        self.events_pass = plan_events_pass(
+        self.directory = AccountDirectory(
+            fetch=lambda path, params: PassRequests(factory, read_manifest, config, path=path).json(params),
+            capture=self.connect,
+            configured_account=config.get("account_id"),
+        )
+        factory.directory = self.directory
+        use_directory(self.directory)
+        self.connect_read: Optional[ConnectRead] = None
+        if self.connect:
+            self.connect_read = self._connect_read(factory, read_manifest, config)
+            factory.connect = self.connect_read
+        self.events_pass = None if self.connect else plan_events_pass(
             read_manifest, on_events, int(config["events_overlap_seconds"]), self.events_until, served_events,
             lookback=int(config["lookback_window_days"]) * 86400,
         )
         if self.events_pass is not None:
             factory.events_pass = self.events_pass
             self.events_pass.attach(PassRequests(factory, read_manifest, config))
+
+    def _connect_read(self, factory: StripeComponentFactory, manifest: Mapping[str, Any], config: Mapping[str, Any]) -> ConnectRead:
+        """The read of every connected account: the accounts' cursors and one events pass per account."""
+        directory = self.directory
+        connect = ConnectRead(
+            directory=directory,
+            retention={name: int(period.total_seconds()) for name, period in self.retention_periods.items()},
+            reads_all_events={row_name(stream) for stream in manifest["streams"] if reads_every_event_type(stream)},
+            now=self.events_until,
+        )
+        events = PassRequests(factory, manifest, config)
+
+        def fetch(account: str, params: Mapping[str, Any]) -> Any:
+            return events(params, None if account == directory.platform() else account)
+
+        connect.passes = AccountEventsPasses(connect.readers, pass_event_types(manifest), self.events_until, fetch)
+        return connect
 
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:
         """Every command sees the normalised config (Airbyte's `client_secret` copied into `credentials`)."""
@@ -130,8 +169,9 @@ class SourceStripe(ConcurrentDeclarativeSource):
         re_listed = {name for name, _cursor, _period in stale}
         backfills = {name: started for name in self.retention_periods if name not in states or name in re_listed}
         backfills.update(resumed)
+        # A Connect read's streams write their accounts' cursors themselves (source_stripe/accounts/cursors.py).
         checkpoints = EventCursorCheckpoints(
-            streams=self.retention_periods, started=started, backfills=backfills, re_listed=re_listed
+            streams=() if self.connect else self.retention_periods, started=started, backfills=backfills, re_listed=re_listed
         )
         config = {**config, EVENTS_UNTIL: format_until(self.events_until)}
         unknown = UnknownStreams.of(catalog, connector_streams())

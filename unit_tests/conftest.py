@@ -7,6 +7,7 @@ packages: pytest imports each test file by its basename, so two test files must 
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import List
 import pytest
 import requests_mock
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import helpers`, `import fake_stripe` from any test folder
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+UNIT_PLATFORM = "acct_1UnitTestPlatform"  # `import helpers`, `import fake_stripe` from any test folder
 
 
 def pytest_configure(config):
@@ -31,6 +33,8 @@ def stripe():
     """The Stripe API, mocked with requests-mock: register answers with `stripe.get(url, …)` (a FakeStripeList as
     `text=` for Stripe's list semantics); `stripe.request_history` holds what was sent."""
     with requests_mock.Mocker() as mock:
+        # The platform's own account, which every read asks once for the records' `account_id`.
+        mock.get(re.compile(r"/v1/account(\?.*)?$"), json={"id": UNIT_PLATFORM, "object": "account"})
         yield mock
 
 

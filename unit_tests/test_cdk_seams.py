@@ -29,6 +29,8 @@ from airbyte_cdk.utils import PrintBuffer
 from jsonschema import ValidationError
 
 from source_stripe.cdk_seams import (
+    factory_message_repository,
+    window_bounds,
     adopt_cursor,
     first_page_slice,
     format_slice_boundary,
@@ -374,3 +376,30 @@ def test_the_cdks_log_handler_stream_is_a_print_buffer():
         "route_cdk_print_buffer", "the CDK's log handler no longer writes through PRINT_BUFFER"
     )
 
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# window_bounds / factory_message_repository (Connect reads)
+# --------------------------------------------------------------------------------------------------------------------
+def test_the_window_bounds_are_the_manifests_start_end_step_and_lookback():
+    cursor = charges_cursor(source_of(manifest(lookback_window="P2D")))
+    assert type(cursor) is ConcurrentCursor, "the plain CDK factory no longer builds a ConcurrentCursor"
+    with seam("window_bounds"):
+        start, end, step, lookback = window_bounds(cursor)
+    expected_start = int(datetime.strptime(START, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+    expected_end = int(datetime.strptime(END, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+    assert (start, end) == (expected_start, expected_end), broke("window_bounds", "start or end differ")
+    assert (step, lookback) == (365 * 86400, 2 * 86400), broke("window_bounds", "step or lookback differ")
+
+
+def test_the_factorys_message_repository_is_the_sources():
+    source = source_of(manifest())
+    factory = use_component_factory(source, StripeComponentFactory)
+    with seam("factory_message_repository"):
+        repository = factory_message_repository(factory)
+    cursor = charges_cursor(source)
+    assert type(cursor) is ConcurrentCursor, "the plain CDK factory no longer builds a ConcurrentCursor"
+    # The CDK gives the cursors it builds the source's repository: ours must emit where they do.
+    assert repository is not None and repository is vars(cursor).get("_message_repository"), broke(
+        "factory_message_repository", "not the repository the CDK's own cursors emit to"
+    )

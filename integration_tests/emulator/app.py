@@ -165,7 +165,7 @@ def handle(emu, method: str, path: str, query: str, headers, key: str) -> Respon
     """Serve one authenticated /v1 request."""
     store = emu.store
     try:
-        kind, name, keys, id_ = route(path)
+        kind, name, keys, id_ = ("account", ACCOUNT_PATH, [], None) if path == ACCOUNT_PATH else route(path)
     except KeyError:
         raise unrecognized_url(method, path) from None
     if method != "GET":
@@ -174,12 +174,16 @@ def handle(emu, method: str, path: str, query: str, headers, key: str) -> Respon
     try:
         state = store.state(account)
     except LookupError:
-        raise account_invalid(account) from None
+        raise account_invalid(account, key) from None
+    if not state.platform and not store.admit(state.id):  # revoked (Store.revoke, `revoke_after`)
+        raise account_invalid(account, key)
     # The version the request is served at: its Stripe-Version, else the account's default.
     version = headers.get("Stripe-Version") or state.api_version
     if keys and keys[0] in REMOVED_IN_BASIL and version >= BASIL:
         raise unrecognized_url(method, path)
     emu.limiter.hit(state.id, key, path)
+    if kind == "account":
+        return _account(store, account, version)
     for k in keys:
         emu.auth.authorize(key, k, state.id)
     check_features(state, keys)
@@ -189,6 +193,16 @@ def handle(emu, method: str, path: str, query: str, headers, key: str) -> Respon
     response = _serve(store, state, kind, name, keys, id_, params, path, version)
     response.headers.setdefault("Stripe-Version", version)
     return response
+
+
+# GET /v1/account: the account the request acts as (https://docs.stripe.com/api/accounts/retrieve). Any valid key
+# reads it: the emulator asks no restricted-key permission for it (Stripe's permissions reference names none).
+ACCOUNT_PATH = "/v1/account"
+
+
+def _account(store, account: str | None, version: str) -> Response:
+    obj = versions.render(store.account_object(account), "accounts", version)
+    return Response(200, jsonlib.dumps(obj), {"Stripe-Version": version}, count=1, route=ACCOUNT_PATH)
 
 
 def _serve(store, state, kind: str, name: str, keys: list[str], id_, params: dict, path: str, version: str) -> Response:

@@ -5,7 +5,7 @@ import base64
 import threading
 import time
 
-from .errors import invalid_api_key, no_api_key, no_permission, rate_limited
+from .errors import ApiError, invalid_api_key, no_api_key, no_permission, rate_limited
 from .resources import BY_KEY
 
 VALID_PREFIXES = ("sk_test_emulator", "sk_live_emulator", "rk_test_emulator", "rk_live_emulator")
@@ -63,6 +63,11 @@ READ_PERMISSIONS: dict[str, str] = {
 # Permissions a restricted key lacks unless configured otherwise (`Auth.allow`).
 RESTRICTED_DENY = frozenset({"connected_account_read"})
 LIVE_RATE, TEST_RATE, FILES_RATE = 100.0, 25.0, 20.0
+# Stripe's 429s say which limiter refused the request (https://docs.stripe.com/rate-limits): `global-rate`,
+# `endpoint-rate`, `global-concurrency`, `endpoint-concurrency` or `resource-specific`. Stripe documents no
+# `Retry-After` on them, so the emulator sends none.
+LIMITED_REASON = "Stripe-Rate-Limited-Reason"
+GLOBAL_RATE, GLOBAL_CONCURRENCY = "global-rate", "global-concurrency"
 
 
 def key_from_header(authorization: str | None) -> str | None:
@@ -152,9 +157,74 @@ class RateLimiter:
             tokens = min(rate, tokens + (now - last) * rate)
             if tokens < 1.0:
                 self._buckets[bucket_key] = [tokens, now]
-                raise rate_limited()
+                raise limited(GLOBAL_RATE)
             self._buckets[bucket_key] = [tokens - 1.0, now]
 
     def reset(self) -> None:
         with self._lock:
             self._buckets.clear()
+
+
+def limited(reason: str) -> ApiError:
+    """Stripe's 429 from one of its limiters: the `rate_limit` error and the limiter named in its header. Stripe's
+    documentation quotes no message of its concurrency limiter's own, so every limiter answers the rate limit's."""
+    error = rate_limited()
+    error.headers = {**error.headers, LIMITED_REASON: reason}
+    return error
+
+
+class ConcurrencyLimiter:
+    """Stripe's concurrency limiter, for the whole emulator: beyond `max_in_flight` requests being served at once
+    (None: no limit), a request is answered 429 `global-concurrency` (`limited`) instead of being served.
+
+    `lift_after`: the limit holds for that many more requests, then is lifted (a limit lifted mid-run). A request
+    counts from when it has been read until its answer is about to be written, a span inside the client's own from
+    sending to receiving, so the peak (`peak`; `peak_since_lift`, from the lift on) is never more than the client
+    had in flight; refused requests count in the peak (they are in flight too), not against the limit.
+    """
+
+    def __init__(self, max_in_flight: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self.max_in_flight = max_in_flight
+        self._lift_after: int | None = None
+        self._lifted = False
+        self._admitted = 0
+        self._in_flight = 0
+        self.peak = 0
+        self.peak_since_lift = 0
+
+    def configure(self, max_in_flight: int | None, lift_after: int | None = None) -> None:
+        """`max_in_flight` None or < 1: no limit."""
+        with self._lock:
+            self.max_in_flight = max_in_flight if max_in_flight and max_in_flight > 0 else None
+            self._lift_after = lift_after if self.max_in_flight is not None else None
+            self._lifted = False
+            self.peak_since_lift = 0
+
+    def enter(self) -> bool:
+        """A request arrives: True when it may be served, False when the limiter refuses it."""
+        with self._lock:
+            self._in_flight += 1
+            if self._lift_after is not None:
+                if self._lift_after <= 0:
+                    self.max_in_flight, self._lift_after, self._lifted = None, None, True
+                else:
+                    self._lift_after -= 1
+            self.peak = max(self.peak, self._in_flight)
+            if self._lifted:
+                self.peak_since_lift = max(self.peak_since_lift, self._in_flight)
+            if self.max_in_flight is not None and self._admitted >= self.max_in_flight:
+                return False
+            self._admitted += 1
+            return True
+
+    def leave(self, admitted: bool) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if admitted:
+                self._admitted -= 1
+
+    def reset_peaks(self) -> None:
+        with self._lock:
+            self.peak = self._in_flight
+            self.peak_since_lift = self._in_flight if self._lifted else 0

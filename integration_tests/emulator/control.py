@@ -56,7 +56,18 @@ def handle(emu, method: str, path: str, query: str, body: dict) -> tuple[int, ob
             if method == "POST" or q.get("reset"):
                 emu.reset_stats()
             return 200, emu.stats()
+        if parts == ["accounts", "seed"] and method == "POST":
+            ids = store.seed_accounts(int(body.get("count", 0)), body.get("objects") or {}, body.get("at"))
+            return 200, {"ids": ids}
+        if parts[:1] == ["accounts"] and len(parts) == 3 and parts[2] == "revoke" and method == "POST":
+            store.revoke(parts[1])
+            return 200, {"id": parts[1], "revoked": True}
         if parts[:1] == ["truth"] and len(parts) == 2 and method == "GET":
+            if "accounts" in q:  # (account id, id) pairs over the platform and connected accounts
+                from ..truth import expected_account_ids
+                accounts = None if q["accounts"] in ("", "all") else q["accounts"].split(",")
+                pairs = expected_account_ids(store, parts[1], int(q.get("start_date", 0)), accounts)
+                return 200, {"stream": parts[1], "pairs": sorted(pairs)}
             from ..truth import expected_ids
             ids = expected_ids(store, parts[1], int(q.get("start_date", 0)), q.get("account"))
             return 200, {"stream": parts[1], "ids": sorted(ids)}

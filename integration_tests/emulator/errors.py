@@ -77,9 +77,15 @@ def no_permission(key: str, account: str, permission: str) -> ApiError:
                          "this request to continue.")
 
 
-def account_invalid(account: str) -> ApiError:
-    return ApiError(403, f"The provided key does not have access to account '{account}' (or that account does "
-                         "not exist). Application access may have been revoked.", code="account_invalid")
+def account_invalid(account: str, key: str) -> ApiError:
+    """A `Stripe-Account` the key does not reach: an unknown or deleted account, or one whose access the platform
+    lost (the account disconnected the platform's application). Stripe's code `account_invalid` ("The account ID
+    provided as a value for the Stripe-Account header is invalid", https://docs.stripe.com/error-codes#account-invalid)
+    with 403 Forbidden ("The API key doesn't have permissions to perform the request",
+    https://docs.stripe.com/api/errors), which Stripe's SDKs raise as a PermissionError; the message in the wording
+    Stripe's users quote, the key masked as Stripe masks it."""
+    return ApiError(403, f"The provided key '{mask_key(key)}' does not have access to account '{account}' (or that "
+                         "account does not exist). Application access may have been revoked.", code="account_invalid")
 
 
 def platform_may_not_read(what: str, account: str) -> ApiError:

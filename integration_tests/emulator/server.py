@@ -11,7 +11,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import app, control, jsonlib
-from .auth import Auth, RateLimiter
+from .auth import GLOBAL_CONCURRENCY, LIMITED_REASON, Auth, ConcurrencyLimiter, RateLimiter, limited
 from .errors import ApiError, server_error
 from .events import API_VERSION
 from .faults import Faults
@@ -59,11 +59,20 @@ class Handler(BaseHTTPRequestHandler):
         rule = emu.faults.take(path, self.path)
         if rule is not None and self._fault(rule):
             return
-        resp = self._api(emu, method, path, query)
-        emu._record(resp)
-        delay = emu.latency_ms + emu.per_object_ms * resp.count
-        if delay > 0:
-            time.sleep(delay / 1000.0)
+        # In flight from here until the answer is about to be written (ConcurrencyLimiter says why).
+        admitted = emu.concurrency.enter()
+        try:
+            if admitted:
+                resp = self._api(emu, method, path, query)
+            else:
+                refusal = limited(GLOBAL_CONCURRENCY)
+                resp = app.Response(429, jsonlib.dumps(refusal.body()), refusal.headers, route=path)
+            emu._record(resp)
+            delay = emu.latency_ms + emu.per_object_ms * resp.count
+            if delay > 0:
+                time.sleep(delay / 1000.0)
+        finally:
+            emu.concurrency.leave(admitted)
         if rule is not None and rule["kind"] == "truncate":
             self._send(resp.status, resp.body, resp.headers, truncate=True)
         else:
@@ -143,12 +152,14 @@ class Emulator:
         self.store = Store(seed, scale)
         self.auth = Auth()
         self.limiter = RateLimiter(rate_limit)
+        self.concurrency = ConcurrencyLimiter()
         self.faults = Faults()
         # connected account id -> the child lists of it (`persons`, …) its platform may not read: 403 for those
         self.unreadable_children: dict[str, set[str]] = {}
         self.latency_ms, self.per_object_ms = latency_ms, per_object_ms
         self.host, self.port = host, port
         self._stats = Counter()
+        self._limited_by_reason = Counter()
         self._routes = Counter()
         self._stats_lock = threading.Lock()
         self._req_ids = itertools.count(1)
@@ -206,6 +217,7 @@ class Emulator:
     def reset(self, seed: int = 1, scale: int = 3) -> None:
         self.store.reset(seed, scale)
         self.limiter.reset()
+        self.concurrency.configure(None)
         self.faults.set([])
         self.unreadable_children.clear()
 
@@ -215,11 +227,15 @@ class Emulator:
     def settings(self, latency_ms: float | None = None, per_object_ms: float | None = None,
                  rate_limit: bool | None = None, features: dict | None = None, account: str | None = None,
                  restricted_keys: dict | None = None, api_version: str | None = None,
-                 unreadable_children: dict | None = None) -> dict:
+                 unreadable_children: dict | None = None, revoke_after: dict | None = None,
+                 max_in_flight: int | None = None, max_in_flight_for: int | None = None) -> dict:
         """Change settings; returns the current ones. `features` e.g. {"issuing": False, "connect": False};
         `api_version` the account's default API version (its later events carry it); `unreadable_children`
         {connected account id: [child streams, e.g. "persons"]}, the child lists of an account that its platform may
-        not read (Stripe's 403), replacing the previous setting."""
+        not read (Stripe's 403), replacing the previous setting; `revoke_after` {connected account id: n}: the
+        account is revoked (`Store.revoke`) once it has been sent n more requests, replacing the previous setting;
+        `max_in_flight` n: Stripe's concurrency limiter, 429 `global-concurrency` beyond n requests served at once (0:
+        no limit), lifted after `max_in_flight_for` more requests when that is given."""
         if latency_ms is not None:
             self.latency_ms = latency_ms
         if per_object_ms is not None:
@@ -236,11 +252,17 @@ class Emulator:
             state.api_version = api_version
         if unreadable_children is not None:
             self.unreadable_children = {acct: set(streams) for acct, streams in unreadable_children.items()}
+        if revoke_after is not None:
+            self.store.set_revoke_after(revoke_after)
+        if max_in_flight is not None:
+            self.concurrency.configure(max_in_flight, max_in_flight_for)
         return {"latency_ms": self.latency_ms, "per_object_ms": self.per_object_ms,
                 "rate_limit": self.limiter.enabled, "features": dict(state.features),
                 "restricted_keys": {k: sorted(v) for k, v in self.auth.restricted.items()},
                 "api_version": state.api_version,
-                "unreadable_children": {acct: sorted(streams) for acct, streams in self.unreadable_children.items()}}
+                "unreadable_children": {acct: sorted(streams) for acct, streams in self.unreadable_children.items()},
+                "max_in_flight": self.concurrency.max_in_flight,
+                **self.store.access_summary()}
 
     # ---------------------------------------------------------------- stats
     def next_request_id(self) -> str:
@@ -256,17 +278,25 @@ class Emulator:
             self._stats[f"status_{resp.status}"] += 1
             if resp.status == 429:
                 self._stats["rate_limited"] += 1
+                self._limited_by_reason[resp.headers.get(LIMITED_REASON) or "none"] += 1
             self._stats["objects"] += resp.count
 
     def stats(self) -> dict:
-        """{"total", "rate_limited", "faults", "objects", "status_<n>"..., "by_route": {route: count}}."""
+        """{"total", "rate_limited", "faults", "objects", "status_<n>"..., "by_route": {route: count},
+        "rate_limited_by_reason": {Stripe-Rate-Limited-Reason: count}, "max_in_flight": the most requests served at
+        once, "max_in_flight_since_lift": the same since `max_in_flight_for` lifted the limit}."""
         with self._stats_lock:
             out = {"total": 0, "rate_limited": 0, "faults": 0, "objects": 0}
             out.update(self._stats)
             out["by_route"] = dict(self._routes)
+            out["rate_limited_by_reason"] = dict(self._limited_by_reason)
+            out["max_in_flight"] = self.concurrency.peak
+            out["max_in_flight_since_lift"] = self.concurrency.peak_since_lift
             return out
 
     def reset_stats(self) -> None:
         with self._stats_lock:
             self._stats.clear()
             self._routes.clear()
+            self._limited_by_reason.clear()
+            self.concurrency.reset_peaks()

@@ -11,6 +11,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.requesters.error_handlers import DefaultErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
+from source_stripe.accounts.directory import current_directory
 from source_stripe.components.response_body import json_body, replace_body
 from source_stripe.outage import OUTAGE
 from source_stripe.redaction import redact
@@ -71,12 +72,49 @@ class StripeErrorHandler(DefaultErrorHandler):
                     failure_type=FailureType.transient_error,
                     error_message=f"Stripe answered HTTP {response.status_code} and asked not to retry (Stripe-Should-Retry: false).",
                 )
-        resolution = super().interpret_response(response_or_exception)
+        refused = _refused_connected_account(response_or_exception)
+        resolution = refused or super().interpret_response(response_or_exception)
         if resolution.response_action == ResponseAction.IGNORE and resolution.error_message:
             logger.warning(resolution.error_message + _skipped_request(response_or_exception))
+            _note_refused_account(response_or_exception)
         if resolution.response_action == ResponseAction.RETRY and _is_outage_signal(response_or_exception):
             return _unless_outage_too_long(resolution)
         return resolution
+
+
+def _refused_connected_account(response_or_exception: Optional[Union[requests.Response, Exception]]) -> Optional[ErrorResolution]:
+    """In a read of every connected account, a connected account that no longer grants the platform access (revoked,
+    or deleted): Stripe's 403 `account_invalid` (https://docs.stripe.com/error-codes#account-invalid). That account is
+    skipped with a WARN naming it; the others are read. (With the config's one `account_id`, the manifest's filter
+    fails the sync: the config names an account the key cannot reach.)"""
+    directory = current_directory()
+    if directory is None or not directory.capture or not isinstance(response_or_exception, requests.Response):
+        return None
+    response = response_or_exception
+    account = response.request.headers.get("Stripe-Account") if response.request is not None else None
+    if response.status_code != 403 or not account:
+        return None
+    try:
+        code = (json_body(response).get("error") or {}).get("code")
+    except ValueError:
+        return None
+    if code != "account_invalid":
+        return None
+    return ErrorResolution(
+        response_action=ResponseAction.IGNORE,
+        error_message=f"Connected account {account} no longer grants this platform access (Stripe: account_invalid, "
+        "access revoked or the account deleted); it is skipped in this sync and its cursors kept.",
+    )
+
+
+def _note_refused_account(response_or_exception: Optional[Union[requests.Response, Exception]]) -> None:
+    """A 403 skipped for a connected account (`Stripe-Account`): that account's cursors must not move in this read
+    (source_stripe/accounts/cursors.py)."""
+    request = getattr(response_or_exception, "request", None)
+    account = request.headers.get("Stripe-Account") if request is not None else None
+    directory = current_directory()
+    if account and directory is not None and getattr(response_or_exception, "status_code", None) == 403:
+        directory.refused.add(str(account))
 
 
 def _is_outage_signal(response_or_exception: Optional[Union[requests.Response, Exception]]) -> bool:

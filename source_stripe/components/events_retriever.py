@@ -10,11 +10,11 @@ from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_stripe.components.factory import workers_of
 from source_stripe.components.rereads import NewestPerObject, Outcome, Reread, Rereads, Snapshot, StreamEvents
 from source_stripe.components.response_body import json_body
 from source_stripe.components.retrievers import bounded_map, window_params
 from source_stripe.components.windows import DensityWindowCursor, PrefetchedPages, ProbePage, probe_page
+from source_stripe.concurrency import inner_pool_size
 
 STRIPE_VERSION = "Stripe-Version"
 # A run of snapshots (no request to send), or one re-read.
@@ -46,7 +46,7 @@ class EventsRetriever(SimpleRetriever):
     `created[gte|lte]` = the window, every page) and gives the stream's records: `StreamEvents` says which, and which
     re-reads to send; `Rereads` sends those through `reread_requester` (the stream's requester without a query of its
     own: the shared api_budget, retries and error handler apply), `max_parallel_rereads` at once (default
-    `num_workers`), in the events' order; `NewestPerObject` keeps one record per object of the window.
+    `num_workers`, 16 in auto mode), in the events' order; `NewestPerObject` keeps one record per object of the window.
 
     The version the connector's requests get, which decides whether an event's object must be re-read, is the
     `Stripe-Version` Stripe answers the events page with (the config's `api_version`, else the account's default),
@@ -78,7 +78,7 @@ class EventsRetriever(SimpleRetriever):
         self._events = StreamEvents.from_parameters(parameters)
         self._rereads = Rereads.from_parameters(self.reread_requester, parameters)
         if self.max_parallel_rereads <= 0:
-            self.max_parallel_rereads = workers_of(self.config or {})
+            self.max_parallel_rereads = inner_pool_size(self.config or {})
 
     @property
     def stream_events(self) -> StreamEvents:
@@ -107,6 +107,8 @@ class EventsRetriever(SimpleRetriever):
         events = self.stream_events.window()
         outcomes = (outcome for page, version in self._pages(window) for outcome in events.outcomes(page, version))
         newest = NewestPerObject()
+        # Records are made here, not by the record selector: its transformations (`account_id`) are applied here.
+        finishing = list(self.record_selector.transformations or ())
 
         def resolve(work: Work) -> List[Dict[str, Any]]:
             if isinstance(work, list):
@@ -115,6 +117,8 @@ class EventsRetriever(SimpleRetriever):
 
         for records in bounded_map(resolve, work_items(outcomes), self.max_parallel_rereads):
             for data in newest.first(records):
+                for transformation in finishing:
+                    transformation.transform(data, config=self.config, stream_slice=window)
                 yield Record(data=data, stream_name=self.name, associated_slice=window)
 
     def served_version(self, response: requests.Response) -> Optional[str]:

@@ -8,20 +8,22 @@ from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import M
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 
+from source_stripe.accounts.cursors import EVENTS, LIST, ONLY, AccountWindows, WindowPlan
+from source_stripe.accounts.directory import AccountDirectory
+from source_stripe.accounts.events import AccountPassServedRequester, PassReader
+from source_stripe.accounts.read import ConnectRead
+from source_stripe.accounts.router import AccountPartitionRouter
+from source_stripe.accounts.streams import account_path_stream
+from source_stripe.cdk_seams import factory_message_repository, slice_boundary_fields, window_bounds
 from source_stripe.components.events_pass import EventsPass, PassServedRequester
 from source_stripe.components.windows import DensityWindowCursor
-
-DEFAULT_WORKERS = 10
-MAX_WORKERS = 50
+from source_stripe.concurrency import pool_size
 
 
 def workers_of(config: Mapping[str, Any]) -> int:
-    """`num_workers` as the manifest's concurrency_level reads it (default 10, at most 50)."""
-    try:
-        workers = int(config.get("num_workers") or DEFAULT_WORKERS)
-    except (TypeError, ValueError):
-        workers = DEFAULT_WORKERS
-    return max(1, min(MAX_WORKERS, workers))
+    """The CDK's threads as the manifest's concurrency_level reads them: `num_workers` (at most 50), or the auto
+    ceiling (source_stripe/concurrency.py): the density windows are cut for that many, and probed as many at once."""
+    return pool_size(config)
 
 
 class StripeComponentFactory(ModelToComponentFactory):
@@ -34,9 +36,64 @@ class StripeComponentFactory(ModelToComponentFactory):
 
     With `events_pass` set (SourceStripe does, for a read), every requester of `/v1/events` a retriever is built with
     asks the pass first (components/events_pass.py).
+
+    With `connect` set (a read with `capture_connected_accounts`), each stream with the AccountPartitionRouter
+    (source_stripe/accounts/manifest.py puts it there) gets AccountWindows as its cursor: one compact cursor per
+    account; an object stream (a StateDelegatingStream) becomes one stream of both paths, each account on the path
+    its cursor calls for; events requests are answered by the passes of their account.
+
+    `directory` (the read's accounts) is given to every component that has one: the account router and the
+    `account_id` transformation.
     """
 
     events_pass: Optional[EventsPass] = None
+    connect: Optional[ConnectRead] = None
+    directory: Optional[AccountDirectory] = None
+
+    def create_state_delegating_stream(self, model: Any, config: Any, **kwargs: Any) -> Any:
+        if self.connect is None:
+            return super().create_state_delegating_stream(model, config, **kwargs)
+        try:
+            self.connect.building_path = LIST
+            list_path = self.create_default_stream(model.full_refresh_stream, config=config, **kwargs)
+            self.connect.building_path = EVENTS
+            events_path = self.create_default_stream(model.incremental_stream, config=config, **kwargs)
+        finally:
+            self.connect.building_path = ONLY
+        both = AccountWindows(events_path.cursor.states, None, events_path.cursor.plan, events_path.cursor.cursor_field)
+        return account_path_stream(events_path, list_path, both)
+
+    def create_concurrent_cursor_from_perpartition_cursor(self, *args: Any, **kwargs: Any) -> Any:
+        router = kwargs.get("partition_router")
+        if self.connect is None or not isinstance(router, AccountPartitionRouter):
+            return super().create_concurrent_cursor_from_perpartition_cursor(*args, **kwargs)
+        connect = self.connect
+        name = str(kwargs["stream_name"])
+        state_manager = kwargs["state_manager"]
+        template = super().create_concurrent_cursor_from_datetime_based_cursor(
+            model_type=kwargs["model_type"],
+            component_definition=kwargs["component_definition"],
+            stream_name=name,
+            stream_namespace=None,
+            stream_state={},
+            config=kwargs["config"],
+        )
+        repository = factory_message_repository(self)
+
+        def emit(state: Mapping[str, Any]) -> None:
+            state_manager.update_state_for_stream(name, None, state)
+            repository.emit_message(state_manager.create_state_message(name, None))
+
+        states = connect.states_of(name, kwargs.get("stream_state") or {}, emit)
+
+        def plan() -> WindowPlan:
+            start, end, step, lookback = window_bounds(template)
+            return WindowPlan(start=start, end=end, step=step, lookback=lookback, keys=slice_boundary_fields(template))
+
+        windows = AccountWindows(states, connect.building_path, plan, template.cursor_field)
+        if connect.building_path == EVENTS or name in connect.reads_all_events:
+            connect.readers[name] = PassReader(windows)
+        return windows
 
     def create_concurrent_cursor_from_datetime_based_cursor(self, *args: Any, **kwargs: Any) -> ConcurrentCursor:
         cursor = super().create_concurrent_cursor_from_datetime_based_cursor(*args, **kwargs)
@@ -50,6 +107,8 @@ class StripeComponentFactory(ModelToComponentFactory):
 
     def create_custom_component(self, model: Any, config: Any, **kwargs: Any) -> Any:
         component = super().create_custom_component(model, config, **kwargs)
+        if hasattr(component, "directory") and getattr(component, "directory", None) is None:
+            component.directory = self.directory  # the account router, the `account_id` transformation
         if getattr(component, "parent_requester", None) is not None:
             component.parent_requester = self._served_by_pass(component.parent_requester, component)
         if isinstance(component, SimpleRetriever):  # a custom retriever reading events itself (EventsRetriever)
@@ -69,7 +128,11 @@ class StripeComponentFactory(ModelToComponentFactory):
 
     def _served_by_pass(self, requester: Any, retriever: Any) -> Any:
         """`requester`, answered by the events pass first when it reads `/v1/events`."""
-        if self.events_pass is None or requester is None or requester_path(requester) != "events":
+        if requester is None or requester_path(requester) != "events":
+            return requester
+        if self.connect is not None and self.connect.passes is not None:
+            return AccountPassServedRequester(requester, self.connect.passes, str(getattr(retriever, "name", "") or ""))
+        if self.events_pass is None:
             return requester
         return PassServedRequester(requester, self.events_pass, str(getattr(retriever, "name", "") or ""))
 

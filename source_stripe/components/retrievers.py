@@ -14,10 +14,11 @@ from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
 
-from source_stripe.components.factory import workers_of
 from source_stripe.components.parent_changes import ParentChange, ParentChangeLog
 from source_stripe.components.response_body import json_body
+from source_stripe.components.transformations import account_fields
 from source_stripe.components.windows import DensityWindowCursor, PrefetchedPages, ProbePage, probe_page
+from source_stripe.concurrency import inner_pool_size
 
 PARENT_ID = "parent_id"
 T = TypeVar("T")
@@ -120,7 +121,7 @@ class ParentsChildrenRetriever(SimpleRetriever):
         if parameters.get("parent_query"):
             self.request_option_provider = ParentIdQuery(name=str(parameters["parent_query"]))
         if self.max_parallel_parents <= 0:
-            self.max_parallel_parents = workers_of(self.config or {})
+            self.max_parallel_parents = inner_pool_size(self.config or {})
 
     def parents(self, window: StreamSlice) -> Iterable[ParentChange]:
         raise NotImplementedError
@@ -195,6 +196,8 @@ class ParentsChildrenRetriever(SimpleRetriever):
             data = {"id": child_id, "updated": change.at, "is_deleted": True}
             if self._parent_field:
                 data[self._parent_field] = change.parent_id
+            for transformation in account_fields(self.record_selector.transformations):
+                transformation.transform(data, config=self.config, stream_slice=window)
             yield Record(data=data, stream_name=self.name, associated_slice=window)
 
 

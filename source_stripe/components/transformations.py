@@ -1,12 +1,14 @@
-"""Record shaping for child streams."""
+"""Record shaping: child streams, listed objects, the account a record was read from."""
 
 from __future__ import annotations
 
 from dataclasses import InitVar, dataclass, field
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
+
+from source_stripe.accounts.directory import account_of, current_directory
 
 
 @dataclass
@@ -104,3 +106,44 @@ class ChildSnapshotTransformation(RecordTransformation):
             updated = extra.get("created")
         record["updated"] = int(updated) if updated is not None else None
         record["is_deleted"] = False
+
+
+@dataclass
+class AccountIdTransformation(RecordTransformation):
+    """Sets `account_id`: the account the record was read from, the connected account of the slice (its own
+    partition's, or its parent's for a child) in a Connect read, else the platform (or the config's `account_id`).
+
+    The source's component factory gives it the read's AccountDirectory (source_stripe/accounts/directory.py), which
+    asks `GET /v1/account` once, on the first record of a read that names no account.
+
+        transformations:
+          - type: CustomTransformation
+            class_name: source_stripe.components.transformations.AccountIdTransformation
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    directory: Optional[Any] = None
+    _platform: Optional[str] = field(init=False, default=None)
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        account = account_of(stream_slice) if stream_slice else None
+        record["account_id"] = account or self._platform or self._platform_of(config)
+
+    def _platform_of(self, config: Optional[Config]) -> Optional[str]:
+        directory = self.directory or current_directory()
+        if directory is not None:
+            self._platform = directory.platform()
+        else:
+            self._platform = (config or {}).get("account_id")
+        return self._platform
+
+
+def account_fields(transformations: Any) -> List[RecordTransformation]:
+    """The AccountIdTransformations among a record selector's transformations."""
+    return [t for t in transformations or () if isinstance(t, AccountIdTransformation)]

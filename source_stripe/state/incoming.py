@@ -12,6 +12,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from airbyte_cdk.models import AirbyteStateBlob, AirbyteStateMessage, AirbyteStateType, AirbyteStreamState
 
+from source_stripe.accounts.cursors import is_account_state, platform_state
 from source_stripe.state.cursors import BACKFILL_STARTED, backfill_started, blob, flat_cursor
 
 logger = logging.getLogger("airbyte")
@@ -58,6 +59,8 @@ def normalize_input_state(
             continue
         name = message.stream.stream_descriptor.name
         values = blob(message.stream.stream_state)
+        if name in fields and is_account_state(values):  # written by a Connect read: the platform's cursor
+            values = platform_state(values, fields[name]) or {"accounts": "no cursor of the platform"}
         if name not in fields or not values:
             normalized.append(message)
             continue

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from airbyte_cdk.models import SyncMode
 
+from conftest import UNIT_PLATFORM
 from fake_stripe import FakeStripeList
 from helpers import (
     API,
@@ -97,7 +98,9 @@ def test_given_a_child_stream_that_takes_the_parent_in_the_query_when_read_then_
     output = run_read(["payout_balance_transactions"], one_window_config())
     [child] = requests_to(stripe, "balance_transactions")
     assert params(child)["payout"] == "po_1"
-    assert record_data(output) == [{"id": "txn_1", "payout": "po_1", "updated": 1767225600, "is_deleted": False}]
+    assert record_data(output) == [
+        {"id": "txn_1", "payout": "po_1", "updated": 1767225600, "is_deleted": False, "account_id": UNIT_PLATFORM}
+    ]
 
 
 def test_given_bank_accounts_when_read_then_sources_are_filtered_by_object_and_the_parent_request_is_not(stripe):
@@ -221,7 +224,7 @@ def test_a_first_sync_lists_the_invoices_in_windows_then_each_invoices_lines_onc
     invoice = invoices.objects[0]
     assert records["il_" + invoice["id"]] == {
         "id": "il_" + invoice["id"], "object": "line_item", "amount": 100, "invoice": invoice["id"],
-        "updated": invoice["created"], "is_deleted": False,
+        "updated": invoice["created"], "is_deleted": False, "account_id": UNIT_PLATFORM,
     }
     checkpoints = [vars(m.state.stream.stream_state) for m in output.state_messages]
     assert len(checkpoints) > 2
@@ -311,7 +314,10 @@ def test_listed_lines_carry_their_invoice_the_time_of_its_newest_event_and_is_de
     stripe.get(f"{API}/invoices/in_1/lines", [page([line("il_1")])])
     output = read_incremental("invoice_line_items", cursor)
     assert record_data(output) == [
-        {"id": "il_1", "object": "line_item", "amount": 100, "invoice": "in_1", "updated": cursor + 20, "is_deleted": False}
+        {
+            "id": "il_1", "object": "line_item", "amount": 100, "invoice": "in_1", "updated": cursor + 20,
+            "is_deleted": False, "account_id": UNIT_PLATFORM,
+        }
     ]
     [listing] = requests_to(stripe, "invoices/in_1/lines")
     assert query(listing) == {"limit": ["100"]}  # the events window is not put on the children's listing
@@ -335,7 +341,9 @@ def test_a_line_in_previous_attributes_but_no_longer_listed_comes_as_a_tombstone
     assert not output.errors, error_messages(output)
     records = by_id(record_data(output))
     assert set(records) == {"il_1", "il_gone"}
-    assert records["il_gone"] == {"id": "il_gone", "invoice": "in_1", "updated": cursor + 20, "is_deleted": True}
+    assert records["il_gone"] == {
+        "id": "il_gone", "invoice": "in_1", "updated": cursor + 20, "is_deleted": True, "account_id": UNIT_PLATFORM
+    }
     assert records["il_1"]["is_deleted"] is False
 
 
@@ -371,7 +379,9 @@ def test_a_deleted_invoice_is_not_listed_and_its_embedded_lines_come_as_tombston
     records = by_id(record_data(output))
     assert set(records) == {"il_11", "il_21", "il_22"}
     for line_id in ("il_21", "il_22"):
-        assert records[line_id] == {"id": line_id, "invoice": "in_2", "updated": cursor + 20, "is_deleted": True}
+        assert records[line_id] == {
+            "id": line_id, "invoice": "in_2", "updated": cursor + 20, "is_deleted": True, "account_id": UNIT_PLATFORM
+        }
     assert records["il_11"]["is_deleted"] is False
 
 
@@ -504,7 +514,10 @@ def test_payout_balance_transactions_of_a_changed_payout_are_listed_with_the_pay
     [listing] = requests_to(stripe, "balance_transactions")
     assert query(listing) == {"payout": ["po_1"], "limit": ["100"]}
     assert record_data(output) == [
-        {"id": "txn_1", "object": "balance_transaction", "payout": "po_1", "updated": cursor + 10, "is_deleted": False}
+        {
+            "id": "txn_1", "object": "balance_transaction", "payout": "po_1", "updated": cursor + 10,
+            "is_deleted": False, "account_id": UNIT_PLATFORM,
+        }
     ]
 
 
@@ -525,8 +538,9 @@ def test_payment_methods_with_state_read_their_own_events(stripe, manifest_strea
     stripe.get(f"{API}/events", [page([payment_method_event("evt_1", "pm_1", cursor + 10, "payment_method.attached", "cus_1")])])
     output = read_incremental("payment_methods", cursor)
     assert not output.errors, error_messages(output)
-    assert [urlsplit(r.url).path for r in stripe.request_history] == ["/v1/events"]  # no customer is listed
-    sent = query(stripe.request_history[0])
+    # No customer is listed; `/v1/account` is the one ask for the platform's id (the records' `account_id`).
+    assert [urlsplit(r.url).path for r in stripe.request_history if r.path != "/v1/account"] == ["/v1/events"]
+    sent = query(requests_to(stripe, "events")[0])
     assert sent["types[]"] == event_types_of(manifest_streams, "payment_methods")
     assert sent["types[]"] and all(t.startswith("payment_method.") for t in sent["types[]"])
     assert int(sent["created[gte]"][0]) == cursor - DEFAULT_OVERLAP

@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any, Dict, List
 
+from conftest import UNIT_PLATFORM
 from helpers import (
     API,
     a_recent_cursor,
@@ -66,7 +67,10 @@ def test_an_invoices_update_re_lists_its_items_with_the_events_time(stripe):
     assert not output.errors, error_messages(output)
     records = by_id(record_data(output))
     assert set(records) == {"ii_1", "ii_2", "ii_9"}
-    assert records["ii_1"] == {"id": "ii_1", "amount": 5, "invoice": "in_1", "updated": cursor + 30, "is_deleted": False}
+    assert records["ii_1"] == {
+        "id": "ii_1", "amount": 5, "invoice": "in_1", "updated": cursor + 30, "is_deleted": False,
+        "account_id": UNIT_PLATFORM,
+    }
     assert records["ii_9"]["updated"] == cursor + 20
     [relist] = requests_to(stripe, "invoiceitems")  # once per window, at the invoice's newest event
     assert params(relist) == {"invoice": "in_1", "limit": "100"}
@@ -99,7 +103,10 @@ def test_a_customer_discount_event_re_reads_the_customer_whose_discount_changed(
     assert not output.errors, error_messages(output)
     # The re-read customer (with its discount, as of the newest event) wins over the older event's snapshot.
     assert record_data(output) == [
-        {"id": "cus_1", "object": "customer", "discount": discount, "updated": cursor + 20, "is_deleted": False}
+        {
+            "id": "cus_1", "object": "customer", "discount": discount, "updated": cursor + 20, "is_deleted": False,
+            "account_id": UNIT_PLATFORM,
+        }
     ]
 
 
@@ -133,10 +140,13 @@ def test_objects_rendered_at_another_api_version_are_read_by_id_at_the_connector
     assert not output.errors, error_messages(output)
     records = by_id(record_data(output))
     assert records == {
-        "cus_old": {"id": "cus_old", "object": "customer", "shape": "clover", "updated": cursor + 30, "is_deleted": False},
+        "cus_old": {"id": "cus_old", "object": "customer", "shape": "clover", "updated": cursor + 30, "is_deleted": False,
+                    "account_id": UNIT_PLATFORM},
         # A deletion needs no re-read: what it says does not depend on the version.
-        "cus_gone": {"id": "cus_gone", "object": "customer", "updated": cursor + 20, "is_deleted": True},
-        "cus_new": {"id": "cus_new", "object": "customer", "shape": "clover", "updated": cursor + 10, "is_deleted": False},
+        "cus_gone": {"id": "cus_gone", "object": "customer", "updated": cursor + 20, "is_deleted": True,
+                     "account_id": UNIT_PLATFORM},
+        "cus_new": {"id": "cus_new", "object": "customer", "shape": "clover", "updated": cursor + 10, "is_deleted": False,
+                    "account_id": UNIT_PLATFORM},
     }
     assert [r.url.split("?")[0] for r in stripe.request_history if "/customers/" in r.url] == [f"{API}/customers/cus_old"]
 

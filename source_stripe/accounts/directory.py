@@ -1,0 +1,100 @@
+"""The accounts a read covers."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set
+
+ACCOUNT_ID = "account_id"
+# The partition key the requester's `Stripe-Account` header reads (manifest.yaml `definitions.stripe_account`): set for
+# a connected account only, so that the platform's own requests carry no header.
+STRIPE_ACCOUNT = "stripe_account"
+CAPTURE = "capture_connected_accounts"
+PAGE_SIZE = 100
+
+# `fetch(path, params)`: the JSON body of `GET /v1/<path>` through the manifest's requester (authentication, retries,
+# error handler, the shared rate budget).
+Fetch = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
+
+
+class AccountDirectory:
+    """The platform's own id and, with `capture_connected_accounts`, the ids of its connected accounts, each asked of
+    Stripe once (on first need) and kept for the read.
+
+    `configured_account` (the config's `account_id`, one connected account read instead of the platform) is the one
+    account of a read without Connect; it costs no request.
+    """
+
+    def __init__(self, fetch: Fetch, capture: bool = False, configured_account: Optional[str] = None) -> None:
+        self._fetch = fetch
+        self.capture = capture
+        self._configured = configured_account or None
+        self._platform: Optional[str] = None
+        self._accounts: Optional[List[str]] = None
+        self._lock = threading.Lock()
+        self.requests = 0
+        # The connected accounts Stripe refused in this read (manifest.yaml's error handler skips them).
+        self.refused: Set[str] = set()
+
+    def platform(self) -> str:
+        """The id of the account the key belongs to (or the configured `account_id`)."""
+        with self._lock:
+            if self._platform is None:
+                self._platform = self._configured or str(self._get("account", {})["id"])
+            return self._platform
+
+    def accounts(self) -> List[str]:
+        """[the platform, then every connected account in `/v1/accounts`' order] with Connect; else [the platform]."""
+        platform = self.platform()
+        with self._lock:
+            if self._accounts is None:
+                self._accounts = [platform, *self._connected()] if self.capture else [platform]
+            return self._accounts
+
+    def _connected(self) -> List[str]:
+        ids: List[str] = []
+        params: Dict[str, Any] = {"limit": PAGE_SIZE}
+        while True:
+            body = self._get("accounts", params)
+            data = [item for item in body.get("data") or [] if isinstance(item, Mapping) and item.get("id")]
+            ids.extend(str(item["id"]) for item in data)
+            if not body.get("has_more") or not data:
+                return ids
+            params = {**params, "starting_after": data[-1]["id"]}
+
+    def _get(self, path: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        self.requests += 1
+        return self._fetch(path, params)
+
+
+_current: Optional[AccountDirectory] = None
+
+
+def use_directory(directory: Optional[AccountDirectory]) -> None:
+    """Makes `directory` the accounts of the process's read (SourceStripe does, when it is made)."""
+    global _current
+    _current = directory
+
+
+def current_directory() -> Optional[AccountDirectory]:
+    """The accounts of the process's read. Components built by the source's own factory get the directory from it;
+    the CDK builds a child's parent stream with a factory of its own (`create_parent_stream_config_with_substream_
+    wrapper`), whose components find it here."""
+    return _current
+
+
+def account_partition(account: str, platform: str) -> Dict[str, str]:
+    """The partition of `account`'s reads: its id, and `stripe_account` for a connected account."""
+    if account == platform:
+        return {ACCOUNT_ID: account}
+    return {ACCOUNT_ID: account, STRIPE_ACCOUNT: account}
+
+
+def account_of(stream_slice: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """The account a slice reads: its own `account_id`, or its parent's (a child's partition), else None."""
+    while stream_slice:
+        account = stream_slice.get(ACCOUNT_ID)
+        if account:
+            return str(account)
+        stream_slice = stream_slice.get("parent_slice")
+    return None

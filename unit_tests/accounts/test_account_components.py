@@ -1,0 +1,100 @@
+"""The accounts of a read, their partitions, their events passes, and the manifest of a Connect read."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping
+
+from airbyte_cdk.sources.types import StreamSlice
+
+from source_stripe.accounts.cursors import EVENTS, AccountStates, AccountWindows, WindowPlan
+from source_stripe.accounts.directory import AccountDirectory, account_of
+from source_stripe.accounts.events import AccountEventsPasses, PassReader
+from source_stripe.components.transformations import AccountIdTransformation
+from source_stripe.manifest import resolved_manifest, row_name
+
+ROUTER = "source_stripe.accounts.router.AccountPartitionRouter"
+
+
+def test_accounts_are_listed_once_through_every_page():
+    asked: List[tuple] = []
+
+    def fetch(path: str, params: Mapping[str, Any]) -> Dict[str, Any]:
+        asked.append((path, dict(params)))
+        if path == "account":
+            return {"id": "acct_p"}
+        after = params.get("starting_after")
+        return {"data": [{"id": "acct_2"}], "has_more": False} if after else {"data": [{"id": "acct_1"}], "has_more": True}
+
+    directory = AccountDirectory(fetch, capture=True)
+    assert directory.accounts() == ["acct_p", "acct_1", "acct_2"]
+    assert directory.accounts() == ["acct_p", "acct_1", "acct_2"]
+    assert [path for path, _ in asked] == ["account", "accounts", "accounts"]
+    assert asked[2][1]["starting_after"] == "acct_1"
+
+
+def test_the_configured_account_costs_no_request():
+    directory = AccountDirectory(lambda path, params: {"id": "never"}, capture=False, configured_account="acct_one")
+    assert directory.accounts() == ["acct_one"] and directory.requests == 0
+
+
+def test_a_childs_account_is_its_parents():
+    child = StreamSlice(partition={"parent_id": "cus_1", "parent_slice": {"account_id": "acct_a"}}, cursor_slice={})
+    assert account_of(child) == "acct_a"
+    assert account_of(StreamSlice(partition={}, cursor_slice={})) is None
+
+
+def test_a_record_carries_its_slices_account_else_the_platforms():
+    directory = AccountDirectory(lambda path, params: {"id": "acct_p"})
+    transformation = AccountIdTransformation(parameters={}, directory=directory)
+    connected, platform = {"id": "ch_1"}, {"id": "ch_2"}
+    transformation.transform(connected, stream_slice=StreamSlice(partition={"account_id": "acct_a"}, cursor_slice={}))
+    transformation.transform(platform, stream_slice=StreamSlice(partition={}, cursor_slice={}))
+    assert connected["account_id"] == "acct_a" and platform["account_id"] == "acct_p"
+
+
+def _events_reader(directory: AccountDirectory, cursors: Dict[str, int]) -> PassReader:
+    states = AccountStates("charges", {"platform": "acct_p", "accounts": cursors}, directory, lambda state: None,
+                           retention=29 * 86400, now=2_000_000)
+    return PassReader(AccountWindows(states, EVENTS, lambda: WindowPlan(0, 2_000_000, 10**9, 60), cursor_field=None))  # type: ignore[arg-type]
+
+
+def test_each_account_has_its_own_pass_dropped_once_every_stream_has_read_it():
+    directory = AccountDirectory(lambda path, params: {"id": "acct_p"} if path == "account" else {"data": []})
+    readers = {"charges": _events_reader(directory, {"acct_a": 1_999_000}), "customers": _events_reader(directory, {"acct_a": 1_998_000})}
+    fetched: List[tuple] = []
+    passes = AccountEventsPasses(readers, {"charge.succeeded"}, 2_000_000, lambda account, params: fetched.append((account, params)))
+    events_pass = passes.for_account("acct_a")
+    assert events_pass is not None and events_pass.since == 1_998_000 - 60
+    assert passes.for_account("acct_a") is events_pass
+    assert passes.for_account("acct_unknown") is None  # no cursor: its list, or Stripe directly
+    passes.release("acct_a", "charges")
+    assert passes.held == 1
+    passes.release("acct_a", "customers")
+    assert passes.held == 0
+
+
+def test_the_connect_manifest_partitions_every_stream_by_account_but_the_platforms_own_lists():
+    manifest = resolved_manifest(connect=True)
+    for stream in manifest["streams"]:
+        name = row_name(stream)
+        paths = [stream["full_refresh_stream"], stream["incremental_stream"]] if stream.get("type") == "StateDelegatingStream" else [stream]
+        for path in paths:
+            assert path["primary_key"] == ["account_id", "id"], name
+            router = path["retriever"].get("partition_router") or {}
+            if name == "accounts":
+                assert not router, name
+            elif router.get("class_name") != ROUTER:  # a child: its parents are listed per account
+                parent = router["parent_stream_configs"][0]["stream"]
+                parent_router = parent["retriever"].get("partition_router") or {}
+                if row_name(parent) == "accounts":  # persons, capabilities, external accounts: the platform's
+                    assert not parent_router, name
+                else:  # the parents' listing per account, or (a grandchild) the grandparents'
+                    assert parent_router.get("class_name") == ROUTER or parent_router.get("parent_stream_configs"), name
+    kinds = {stream.get("type") for stream in manifest["streams"] if row_name(stream) == "invoice_line_items"}
+    assert kinds == {"DeclarativeStream"}  # a child following its parent's events is re-listed per account
+
+
+def test_the_manifest_without_connect_is_unchanged():
+    manifest = resolved_manifest()
+    charges = next(stream for stream in manifest["streams"] if row_name(stream) == "charges")
+    assert "partition_router" not in charges["incremental_stream"]["retriever"]
