@@ -31,7 +31,7 @@ START_TS = 1735689600  # 2025-01-01T00:00:00Z, emulator_config's start_date
 # payment intents' `invoice` (null in the emulator at older versions, absent at newer ones) looks the same.
 STREAMS = [s for s in versions.changed_resources() if s not in ("charges", "payment_intents")]
 TOP_LEVEL = [s for s in STREAMS if not resource(s).parent]
-ADDED_BY_THE_CONNECTOR = ("updated", "is_deleted")
+ADDED_BY_THE_CONNECTOR = ("updated", "is_deleted", "account_id")
 # variant -> (config's api_version, the version each of the three syncs' requests get)
 VARIANTS = {"account_default": (None, (ACACIA, CLOVER, CLOVER)),
             "pinned_to_acacia": (ACACIA, (ACACIA, ACACIA, ACACIA))}

@@ -156,7 +156,7 @@ def test_child_streams_emit_only_child_objects(children, stream):
     parent_field = resource(stream).parent_field
     for record in children["first"].records[stream] + children["second"].records.get(stream, []):
         if record["is_deleted"] and "object" not in record:
-            assert set(record) == {"id", parent_field, "updated", "is_deleted"}, record
+            assert set(record) == {"id", parent_field, "updated", "is_deleted", "account_id"}, record
         else:
             assert record["object"] in kinds, record
             assert record.get(parent_field), record

@@ -159,12 +159,13 @@ def test_first_sync_reads_the_lists_and_saves_an_updated_cursor(incremental):
 
 def test_second_sync_reads_the_events_once_for_every_stream(incremental):
     routes = incremental["routes"]
-    events_routes = {route: n for route, n in routes.items() if route not in REREAD_ROUTES}
+    # `/v1/account`: the platform's id for the records' `account_id`, once per read.
+    events_routes = {route: n for route, n in routes.items() if route not in REREAD_ROUTES and route != "/v1/account"}
     since = min(int(s["stream"]["stream_state"]["updated"]) for s in incremental["state"]) - 60  # the events overlap
     in_pass = [e for e in incremental["emulator"].store.events() if e["created"] >= since]
     assert events_routes == {"/v1/events": -(-len(in_pass) // 100)}, "one events pass (its pages) answers every stream"
     # Besides: the objects that other objects' events re-read (invoice items re-listed, customers retrieved).
-    assert set(routes) - set(events_routes) == REREAD_ROUTES
+    assert set(routes) - set(events_routes) - {"/v1/account"} == REREAD_ROUTES
     assert routes["/v1/customers/{id}"] == len(incremental["told_by_others"]["customers"])
 
 

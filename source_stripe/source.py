@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Any, Dict, Iterator, List, Mapping, MutableMapping, Optional
@@ -33,7 +34,7 @@ from source_stripe.accounts.events import AccountEventsPasses
 from source_stripe.accounts.read import ConnectRead
 from source_stripe.cdk_seams import skip_runtime_manifest_validation, use_component_factory
 from source_stripe.components.factory import StripeComponentFactory
-from source_stripe.config import ConfigError, normalize_config, validate_config, with_defaults
+from source_stripe.config import ConfigError, access_token, normalize_config, validate_config, with_defaults
 from source_stripe.components.events_pass import ServedEvents
 from source_stripe.connection_check import connection_problem
 from source_stripe.failures import StreamFailures
@@ -109,6 +110,7 @@ class SourceStripe(ConcurrentDeclarativeSource):
             fetch=lambda path, params: PassRequests(factory, read_manifest, config, path=path).json(params),
             capture=self.connect,
             configured_account=config.get("account_id"),
+            key=hashlib.sha256(f"{config.get('api_base_url')}|{access_token(config)}".encode()).hexdigest(),
         )
         factory.directory = self.directory
         use_directory(self.directory)
@@ -160,6 +162,8 @@ class SourceStripe(ConcurrentDeclarativeSource):
         and the read fails at the end. The final error of a read in which streams failed is labelled by what failed
         them (source_stripe/failures.py): `transient_error` when only the network or Stripe did."""
         started = int(time.time())
+        # The platform's id for every record's `account_id`, asked before any stream reads (once per process).
+        self.directory.platform()
         selected = {configured.stream.name for configured in catalog.streams}
         states = stream_states(normalize_input_state(state, self.cursor_fields))
         resumed = self.resumed_backfills

@@ -17,6 +17,11 @@ PAGE_SIZE = 100
 Fetch = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
 
 
+# The platform's id per API base and key (a hash of both), for the process: a continuous run asks it once, not once
+# per poll.
+KNOWN_PLATFORMS: Dict[str, str] = {}
+
+
 class AccountDirectory:
     """The platform's own id and, with `capture_connected_accounts`, the ids of its connected accounts, each asked of
     Stripe once (on first need) and kept for the read.
@@ -25,10 +30,13 @@ class AccountDirectory:
     account of a read without Connect; it costs no request.
     """
 
-    def __init__(self, fetch: Fetch, capture: bool = False, configured_account: Optional[str] = None) -> None:
+    def __init__(
+        self, fetch: Fetch, capture: bool = False, configured_account: Optional[str] = None, key: Optional[str] = None
+    ) -> None:
         self._fetch = fetch
         self.capture = capture
         self._configured = configured_account or None
+        self._key = key
         self._platform: Optional[str] = None
         self._accounts: Optional[List[str]] = None
         self._lock = threading.Lock()
@@ -40,7 +48,10 @@ class AccountDirectory:
         """The id of the account the key belongs to (or the configured `account_id`)."""
         with self._lock:
             if self._platform is None:
-                self._platform = self._configured or str(self._get("account", {})["id"])
+                known = KNOWN_PLATFORMS.get(self._key) if self._key else None
+                self._platform = self._configured or known or self._platform_id()
+                if self._key and not self._configured:
+                    KNOWN_PLATFORMS[self._key] = self._platform
             return self._platform
 
     def accounts(self) -> List[str]:
@@ -50,6 +61,12 @@ class AccountDirectory:
             if self._accounts is None:
                 self._accounts = [platform, *self._connected()] if self.capture else [platform]
             return self._accounts
+
+    def _platform_id(self) -> str:
+        account_id = self._get("account", {}).get("id")
+        if not account_id:
+            raise RuntimeError("Stripe answered GET /v1/account without the account's id")
+        return str(account_id)
 
     def _connected(self) -> List[str]:
         ids: List[str] = []
@@ -88,6 +105,12 @@ def account_partition(account: str, platform: str) -> Dict[str, str]:
     if account == platform:
         return {ACCOUNT_ID: account}
     return {ACCOUNT_ID: account, STRIPE_ACCOUNT: account}
+
+
+def account_keys(stream_slice: Optional[Any]) -> Dict[str, str]:
+    """The account keys of a slice's partition (`account_id`, `stripe_account`), for a slice made from it."""
+    partition = getattr(stream_slice, "partition", None) or {}
+    return {key: partition[key] for key in (ACCOUNT_ID, STRIPE_ACCOUNT) if partition.get(key)}
 
 
 def account_of(stream_slice: Optional[Mapping[str, Any]]) -> Optional[str]:

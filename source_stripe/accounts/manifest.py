@@ -1,10 +1,14 @@
 """The manifest of a Connect read (`capture_connected_accounts`).
 
-- Children that read their parents' events or their own (`following_child_stream`, `own_evented_child_stream`) are
-  read as `child_stream`: every child of every parent of every account, each sync. Their incremental paths read
-  one account's events; per-account child cursors are not built yet (README, "Connected accounts").
-- Every stream's listing gets the AccountPartitionRouter: a top-level stream's (both paths of an object stream), and
-  for a child the listing of its parents (the child's partitions then carry the account as their `parent_slice`).
+- Children that follow their parents (`following_child_stream`) are partitioned by account like object streams:
+  their retrievers read the account's parents (created in the window, or changed in its events) and list their
+  children with the account's partition.
+- Children with events of their own (`own_evented_child_stream`: payment methods, customer sources and tax ids) are
+  read as `child_stream`: every child of every parent of every account, each sync (their first read lists them per
+  parent, with no cursor an account could resume from; README, "Connected accounts").
+- Every stream's listing gets the AccountPartitionRouter: a top-level stream's (both paths of an object stream, or
+  of a following child), and for a child listed per parent the listing of its parents (the child's partitions then
+  carry the account as their `parent_slice`).
   `accounts` (the platform's list of its connected accounts) and its children (persons, capabilities, external
   accounts, which the platform reads with its own key) stay the platform's.
 - The primary key is `[account_id, id]`: an id is unique only within an account.
@@ -18,7 +22,7 @@ from source_stripe.accounts.directory import ACCOUNT_ID
 
 DEFINITIONS = "#/definitions/"
 # Child kinds read as `child_stream` in a Connect read.
-AS_CHILD_STREAM = frozenset({DEFINITIONS + "following_child_stream", DEFINITIONS + "own_evented_child_stream"})
+AS_CHILD_STREAM = frozenset({DEFINITIONS + "own_evented_child_stream"})
 ROUTER = {"type": "CustomPartitionRouter", "class_name": "source_stripe.accounts.router.AccountPartitionRouter"}
 PRIMARY_KEY = [ACCOUNT_ID, "id"]
 # Lists the platform reads for itself only.

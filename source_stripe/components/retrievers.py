@@ -16,6 +16,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
 
 from source_stripe.components.parent_changes import ParentChange, ParentChangeLog
 from source_stripe.components.response_body import json_body
+from source_stripe.accounts.directory import account_keys
 from source_stripe.components.transformations import account_fields
 from source_stripe.components.windows import DensityWindowCursor, PrefetchedPages, ProbePage, probe_page
 from source_stripe.concurrency import inner_pool_size
@@ -148,19 +149,19 @@ class ParentsChildrenRetriever(SimpleRetriever):
         stream_slice: Optional[StreamSlice] = None,
     ) -> Iterable[Any]:
         window = stream_slice or StreamSlice(partition={}, cursor_slice={})
-        for parent, records in self._listings(records_schema, self.parents(window)):
+        for parent, records in self._listings(records_schema, self.parents(window), window):
             for record in records:
                 yield with_slice(record, window)
             listed = [str(record["id"]) for record in records if "id" in record]
             yield from self._removals(parent, parent.removed_children(listed), window)
 
     def _listings(
-        self, records_schema: Mapping[str, Any], parents: Iterable[ParentChange]
+        self, records_schema: Mapping[str, Any], parents: Iterable[ParentChange], window: StreamSlice
     ) -> Iterator[tuple[ParentChange, List[Record]]]:
         """(parent, its children) for each parent, listed `max_parallel_parents` at a time, in the parents' order."""
 
         def listing(parent: ParentChange) -> tuple[ParentChange, List[Record]]:
-            return parent, self._list_children(records_schema, parent)
+            return parent, self._list_children(records_schema, parent, window)
 
         return bounded_map(listing, parents, self.max_parallel_parents)
 
@@ -185,9 +186,10 @@ class ParentsChildrenRetriever(SimpleRetriever):
             params = dict(params, starting_after=data[-1]["id"])
             response = None
 
-    def _list_children(self, records_schema: Mapping[str, Any], parent: ParentChange) -> List[Record]:
+    def _list_children(self, records_schema: Mapping[str, Any], parent: ParentChange, window: StreamSlice) -> List[Record]:
+        # The window's account (a Connect read's partition) goes with it: the children are that account's.
         child_slice = StreamSlice(
-            partition={PARENT_ID: parent.parent_id}, cursor_slice={}, extra_fields={"updated": parent.at}
+            partition={PARENT_ID: parent.parent_id, **account_keys(window)}, cursor_slice={}, extra_fields={"updated": parent.at}
         )
         return list(SimpleRetriever.read_records(self, records_schema, child_slice))
 
@@ -273,5 +275,5 @@ class ChangedParentsChildrenRetriever(ParentsChildrenRetriever):
                 log.add(event)
         return log.changes()
 
-    def _list_children(self, records_schema: Mapping[str, Any], parent: ParentChange) -> List[Record]:
-        return [] if parent.deleted else super()._list_children(records_schema, parent)
+    def _list_children(self, records_schema: Mapping[str, Any], parent: ParentChange, window: StreamSlice) -> List[Record]:
+        return [] if parent.deleted else super()._list_children(records_schema, parent, window)

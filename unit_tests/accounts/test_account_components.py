@@ -90,8 +90,9 @@ def test_the_connect_manifest_partitions_every_stream_by_account_but_the_platfor
                     assert not parent_router, name
                 else:  # the parents' listing per account, or (a grandchild) the grandparents'
                     assert parent_router.get("class_name") == ROUTER or parent_router.get("parent_stream_configs"), name
-    kinds = {stream.get("type") for stream in manifest["streams"] if row_name(stream) == "invoice_line_items"}
-    assert kinds == {"DeclarativeStream"}  # a child following its parent's events is re-listed per account
+    kinds = {row_name(stream): stream.get("type") for stream in manifest["streams"]}
+    assert kinds["invoice_line_items"] == "StateDelegatingStream"  # follows each account's parents' events
+    assert kinds["bank_accounts"] == "DeclarativeStream"  # its own events: re-listed per account each sync
 
 
 def test_the_manifest_without_connect_is_unchanged():
