@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Set, Tuple
 
 import pytest
 
-from integration_tests.connector import Run, configured_catalog, emulator_config, run_connector
+from integration_tests.connector import ContinuousProcess, Run, configured_catalog, emulator_config, run_connector
 from integration_tests.emulator import Emulator
 from integration_tests.truth import all_streams, expected_account_ids
 
@@ -166,3 +166,34 @@ def test_a_revoked_account_is_skipped_with_a_warn_and_read_again_once_access_ret
             assert account_pairs(run, stream) == expected, stream
         for state in run.final_state():
             assert revoked not in state["stream"]["stream_state"]["accounts"], "a refused account's cursor moved"
+
+
+def test_continuous_mode_delivers_each_accounts_changes_once_with_one_request_per_account_per_idle_poll():
+    with Emulator(seed=10, scale=2, rate_limit=False) as emulator:
+        store = emulator.store
+        connected = store.connected_accounts()
+        streams = ["charges", "customers"]
+        catalog = configured_catalog({stream: "incremental" for stream in streams})
+        process = ContinuousProcess(connect_config(emulator, poll_interval_seconds=2), catalog)
+        try:
+            deadline = time.time() + 120
+            while time.time() < deadline and not {m["state"]["stream"]["stream_descriptor"]["name"]
+                                                  for _t, m in process.lines if m["type"] == "STATE"} >= set(streams):
+                time.sleep(0.2)
+            time.sleep(4)  # the first polls after the backfill
+            emulator.reset_stats()
+            time.sleep(6)
+            idle = emulator.stats()["by_route"]
+            charge = store.create("charges", account=connected[1])
+            arrived = process.wait_for(
+                lambda m: m["type"] == "RECORD" and m["record"]["data"]["id"] == charge["id"]
+                and m["record"]["data"]["account_id"] == connected[1], timeout=15)
+            time.sleep(6)  # later polls re-read the overlap: the charge must not come again
+        finally:
+            process.stop()
+        run = process.run()
+        assert arrived is not None, "a connected account's new charge never arrived"
+        polls = idle.get("/v1/events", 0) / (len(connected) + 1)
+        assert polls >= 1 and polls == int(polls), idle  # one events request per account per poll
+        assert set(idle) <= {"/v1/events", "/v1/accounts"}, idle
+        assert [r["id"] for r in run.records["charges"]].count(charge["id"]) == 1

@@ -116,7 +116,7 @@ class SourceStripe(ConcurrentDeclarativeSource):
         use_directory(self.directory)
         self.connect_read: Optional[ConnectRead] = None
         if self.connect:
-            self.connect_read = self._connect_read(factory, read_manifest, config)
+            self.connect_read = self._connect_read(factory, read_manifest, config, served_events)
             factory.connect = self.connect_read
         self.events_pass = None if self.connect else plan_events_pass(
             read_manifest, on_events, int(config["events_overlap_seconds"]), self.events_until, served_events,
@@ -126,7 +126,19 @@ class SourceStripe(ConcurrentDeclarativeSource):
             factory.events_pass = self.events_pass
             self.events_pass.attach(PassRequests(factory, read_manifest, config))
 
-    def _connect_read(self, factory: StripeComponentFactory, manifest: Mapping[str, Any], config: Mapping[str, Any]) -> ConnectRead:
+    def served_now(self) -> Optional[ServedEvents]:
+        """The events this read's events passes answered, per stream (continuous mode leaves them out of the next)."""
+        if self.connect_read is not None and self.connect_read.passes is not None:
+            return self.connect_read.passes.served_now
+        return self.events_pass.served_now if self.events_pass is not None else None
+
+    def _connect_read(
+        self,
+        factory: StripeComponentFactory,
+        manifest: Mapping[str, Any],
+        config: Mapping[str, Any],
+        served_events: Optional[ServedEvents] = None,
+    ) -> ConnectRead:
         """The read of every connected account: the accounts' cursors and one events pass per account."""
         directory = self.directory
         connect = ConnectRead(
@@ -140,7 +152,9 @@ class SourceStripe(ConcurrentDeclarativeSource):
         def fetch(account: str, params: Mapping[str, Any]) -> Any:
             return events(params, None if account == directory.platform() else account)
 
-        connect.passes = AccountEventsPasses(connect.readers, pass_event_types(manifest), self.events_until, fetch)
+        connect.passes = AccountEventsPasses(
+            connect.readers, pass_event_types(manifest), self.events_until, fetch, served_before=served_events
+        )
         return connect
 
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:

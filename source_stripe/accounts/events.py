@@ -16,7 +16,7 @@ import requests
 
 from source_stripe.accounts.cursors import EVENTS, ONLY, AccountWindows
 from source_stripe.accounts.directory import account_of
-from source_stripe.components.events_pass import EventsPass, PassServedRequester
+from source_stripe.components.events_pass import EventsPass, PassServedRequester, ServedEvents
 
 # `fetch(account, params)`: one `/v1/events` request for `account` with exactly `params`.
 AccountFetch = Callable[[str, Mapping[str, Any]], Any]
@@ -35,11 +35,14 @@ class AccountEventsPasses:
         types: Optional[Iterable[str]],
         until: int,
         fetch: AccountFetch,
+        served_before: Optional[ServedEvents] = None,
     ) -> None:
         self.readers = readers  # filled as the streams are built
         self.types: Optional[FrozenSet[str]] = frozenset(types) if types is not None else None
         self.until = until
         self._fetch = fetch
+        self._served_before = served_before
+        self._served_dropped = ServedEvents()
         self._passes: Dict[str, EventsPass] = {}
         self._waiting: Dict[str, Set[str]] = {}
         self._finished: Set[str] = set()
@@ -61,7 +64,8 @@ class AccountEventsPasses:
             events_pass = self._passes.get(account)
             if events_pass is not None or account in self._finished:
                 return events_pass
-            events_pass = EventsPass(types=self.types, since=max(0, min(starts[name] for name in readers)), until=self.until)
+            since = max(0, min(starts[name] or 0 for name in readers))
+            events_pass = EventsPass(types=self.types, since=since, until=self.until, served_before=self._served_before)
             events_pass.attach(lambda params, account=account: self._fetch(account, params))
             self._passes[account] = events_pass
             self._waiting[account] = readers
@@ -81,6 +85,18 @@ class AccountEventsPasses:
                 self._finished.add(account)
                 if dropped is not None:
                     self.requests += dropped.requests
+                    self._served_dropped.merge(dropped.served_now)
+
+    @property
+    def served_now(self) -> ServedEvents:
+        """The events the passes of this read answered, per stream (event ids are unique across accounts): a
+        continuous run leaves them out of its next read's answers."""
+        with self._lock:
+            served = ServedEvents()
+            served.merge(self._served_dropped)
+            for events_pass in self._passes.values():
+                served.merge(events_pass.served_now)
+            return served
 
     @property
     def held(self) -> int:
