@@ -126,6 +126,10 @@ def run_read(label: str, config: dict, catalog: dict, state: list[dict] | None, 
             if value is not None:
                 (Path(tmp) / f"{name}.json").write_text(json.dumps(value))
                 args += [f"--{name}", str(Path(tmp) / f"{name}.json")]
+        profile = os.environ.get("CONNECT_SCALE_PYSPY")  # `<py-spy>:<out file>`: profile the no-change sync
+        if profile and label == "no-change sync":
+            spy, out = profile.split(":", 1)
+            args = [spy, "record", "--idle", "--threads", "-r", "200", "-f", "raw", "-o", out, "--", *args]
         err = Path(tmp) / "stderr.txt"
         with open(err, "wb") as stderr:
             started = time.perf_counter()
@@ -254,7 +258,7 @@ def main() -> int:
     ap.add_argument("--accounts", type=int, default=2000, help="connected accounts (default 2000)")
     ap.add_argument("--objects", type=int, default=2, help="customers and charges per account (default 2 each)")
     ap.add_argument("--workers", type=int, default=10, help="the connector's num_workers (default 10)")
-    ap.add_argument("--rate", type=float, default=100, help="the connector's call_rate_limit (default 100/s)")
+    ap.add_argument("--rate", type=int, default=100, help="the connector's call_rate_limit (default 100/s)")
     ap.add_argument("--latency-ms", type=float, default=0, help="emulator latency per request (default 0)")
     ap.add_argument("--add-accounts", type=int, default=0, help="accounts created between the two syncs")
     ap.add_argument("--streams", default="charges,customers,balance_transactions")

@@ -62,7 +62,7 @@ def test_stripe_never_sees_more_requests_in_flight_than_num_workers(emulator):
 
 
 def test_auto_mode_adapts_to_a_concurrency_limit_and_rises_again_once_it_is_lifted(emulator):
-    emulator.settings(max_in_flight=4, max_in_flight_for=150)
+    emulator.settings(max_in_flight=4, max_in_flight_for=100)
     try:
         _run, stats = read(emulator)
     finally:

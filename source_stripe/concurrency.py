@@ -51,7 +51,6 @@ import requests
 
 logger = logging.getLogger("airbyte")
 
-AUTO = "auto"
 # `num_workers` bounds: a number is a hard cap, 1 to 50; auto adapts between 1 and AUTO_CEILING.
 MAX_NUM_WORKERS = 50
 AUTO_CEILING = 64
@@ -72,11 +71,14 @@ NO_REASON = "no reason given"  # a 429 without the header: a lock timeout, retri
 
 # The controller.
 DECREASE = 0.8  # a concurrency 429: the limit becomes this share of the last level Stripe accepted
-# Latency grown without throughput: a round with at least KNEE_GROWTH times the limit and the latency of one of the
-# last KNEE_ROUNDS rounds, and less than THROUGHPUT_GAIN times its throughput, goes back to that round's limit.
+# Latency grown without throughput: KNEE_STREAK rounds in a row each with at least KNEE_GROWTH times the limit and
+# KNEE_LATENCY times the latency of one of the last KNEE_ROUNDS rounds, and less than THROUGHPUT_GAIN times its
+# throughput (bytes per second: a round of bigger pages is slower and no worse), go back to that round's limit.
 KNEE_GROWTH = 1.2
+KNEE_LATENCY = 1.5
 THROUGHPUT_GAIN = 1.05
 KNEE_ROUNDS = 8
+KNEE_STREAK = 2
 INITIAL_HOLD_ROUNDS = 3  # rounds at the last accepted level before trying the next one
 MAX_HOLD_ROUNDS = 32
 
@@ -84,6 +86,8 @@ MAX_HOLD_ROUNDS = 32
 RATE_DECREASE = 0.75
 RATE_RECOVERY_PER_SECOND = 0.02  # share of the budget the paced rate regains each second without a rate 429
 MIN_RATE = 1.0
+# Stripe counts its rate per second: a request sent within this long of a cut may still find the limit spent.
+RATE_SETTLE_SECONDS = 1.0
 MAX_PAUSE_SECONDS = 60.0  # the longest Retry-After honoured for every request
 
 REPORT_SECONDS = 10.0
@@ -148,11 +152,13 @@ class Round:
     size: int
     count: int = 0
     latency: float = 0.0
+    volume: float = 0.0
     saturated: bool = False
 
-    def add(self, latency: float, saturated: bool) -> None:
+    def add(self, latency: float, saturated: bool, volume: float) -> None:
         self.count += 1
         self.latency += latency
+        self.volume += volume
         self.saturated = self.saturated or saturated
 
     @property
@@ -164,9 +170,9 @@ class ConcurrencyController:
     """The number of requests the gate lets be in flight. Not thread-safe: the gate calls it under its lock, with
     the time (`now`, seconds) of each event, so that tests drive it with a fake clock.
 
-    - `completed(latency, saturated, now)`: a request was answered (anything but a concurrency 429). `saturated`:
-      when it was sent, the limit was reached (requests were waiting). Only saturated requests raise the limit: a
-      limit nobody uses says nothing about Stripe.
+    - `completed(latency, saturated, now, volume)`: a request was answered (anything but a concurrency 429) with
+      `volume` bytes. `saturated`: when it was sent, the limit was reached (requests were waiting). Only saturated
+      requests raise the limit: a limit nobody uses says nothing about Stripe.
     - `rejected(level, sent_at, now)`: Stripe's concurrency limiter refused a request sent when `level` requests of
       ours were in flight (it included). Rejections of requests sent before the last cut are the same news.
 
@@ -185,7 +191,8 @@ class ConcurrencyController:
         self._rounds_on_plateau = 0
         self._last_cut = -math.inf
         self._round = Round(start=now, size=self.limit)
-        self._history: Deque[RoundResult] = deque(maxlen=KNEE_ROUNDS)  # recent saturated rounds
+        self._history: Deque[RoundResult] = deque(maxlen=KNEE_ROUNDS)  # recent saturated rounds, none past a knee
+        self._knee_streak = 0
 
     @property
     def limit(self) -> int:
@@ -199,8 +206,8 @@ class ConcurrencyController:
     def plateau(self) -> Optional[int]:
         return self._plateau
 
-    def completed(self, latency: float, saturated: bool, now: float) -> None:
-        self._round.add(latency, saturated)
+    def completed(self, latency: float, saturated: bool, now: float, volume: float = 1.0) -> None:
+        self._round.add(latency, saturated, volume)
         if saturated:
             self._grow()
         if self._round.done:
@@ -220,6 +227,7 @@ class ConcurrencyController:
         self._slow_start = False
         self._last_cut = now
         self._history.clear()
+        self._knee_streak = 0
         self._round = Round(start=now, size=self.limit)
 
     def _grow(self) -> None:
@@ -243,18 +251,21 @@ class ConcurrencyController:
         result = RoundResult(
             size=finished.size,
             latency=finished.latency / finished.count,
-            rate=finished.count / max(now - finished.start, 1e-6),
+            rate=finished.volume / max(now - finished.start, 1e-6),
         )
         knee = next((earlier for earlier in self._history if result.past_the_knee_of(earlier)), None)
-        if knee is not None and self.setting.adaptive:
-            self._cut(knee.size, now)
-        else:
+        if knee is None or not self.setting.adaptive:
+            self._knee_streak = 0
             self._history.append(result)
+            return
+        self._knee_streak += 1
+        if self._knee_streak >= KNEE_STREAK:
+            self._cut(knee.size, now)
 
 
 @dataclass(frozen=True)
 class RoundResult:
-    """A finished saturated round: its limit, mean latency and throughput (requests/s)."""
+    """A finished saturated round: its limit, mean latency and throughput (bytes/s)."""
 
     size: int
     latency: float
@@ -264,7 +275,7 @@ class RoundResult:
         """More in flight and longer latency than `earlier`, for no more throughput: the requests added only queue."""
         return (
             self.size >= KNEE_GROWTH * earlier.size
-            and self.latency >= KNEE_GROWTH * earlier.latency
+            and self.latency >= KNEE_LATENCY * earlier.latency
             and self.rate < THROUGHPUT_GAIN * earlier.rate
         )
 
@@ -303,8 +314,9 @@ class RatePacer:
         self._last_cut = -math.inf
 
     def slowed(self, observed: float, sent_at: float, now: float) -> None:
-        """Stripe refused a request sent at `sent_at` for its rate; `observed`: requests sent over the last second."""
-        if sent_at < self._last_cut:
+        """Stripe refused a request sent at `sent_at` for its rate; `observed`: requests sent over the last second.
+        Refusals of requests sent before the last cut had settled are the same news."""
+        if sent_at < self._last_cut + RATE_SETTLE_SECONDS:
             return
         current = min(rate for rate in (self.rate, observed or None, self.ceiling) if rate)
         self.rate = max(MIN_RATE, current * RATE_DECREASE)
@@ -325,6 +337,14 @@ class RatePacer:
 
 
 # An object id (`cus_NffrFeUfNV2Hib`, `cs_test_a1B2`): a lowercase prefix, then a digit or a capital somewhere.
+def _content_length(response: requests.Response) -> float:
+    """The response's size in bytes, from its headers (the body is not read yet); 1 when it does not say."""
+    try:
+        return float(response.headers.get("Content-Length") or 1)
+    except ValueError:
+        return 1.0
+
+
 def refused_for_concurrency(response: requests.Response) -> bool:
     return response.status_code == 429 and (response.headers.get(REASON_HEADER) or "").endswith("-concurrency")
 
@@ -493,7 +513,8 @@ class RequestGate:
 
     def _learn(self, ticket: Ticket, response: requests.Response, now: float) -> None:
         if response.status_code != 429:
-            self.controller.completed(now - ticket.sent_at, ticket.saturated, now)
+            volume = _content_length(response)
+            self.controller.completed(now - ticket.sent_at, ticket.saturated, now, volume)
             return
         reason = response.headers.get(REASON_HEADER) or NO_REASON
         self.stats.rejections[reason] += 1

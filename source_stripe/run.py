@@ -177,8 +177,9 @@ def _read_continuously(config: Dict[str, Any], catalog_json: Any, state_json: An
         source = SourceStripe(catalog=catalog, config=config, state=state, served_events=served_before)
         entrypoint = AirbyteEntrypoint(source)
         yield from entrypoint.read(source.spec(entrypoint.logger), config, catalog, state)
-        if source.events_pass is not None:
-            served_now.merge(source.events_pass.served_now)
+        served = source.served_now()
+        if served is not None:
+            served_now.merge(served)
 
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as cache_dir:
         os.environ.setdefault(ENV_REQUEST_CACHE_PATH, cache_dir)

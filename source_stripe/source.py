@@ -176,8 +176,12 @@ class SourceStripe(ConcurrentDeclarativeSource):
         and the read fails at the end. The final error of a read in which streams failed is labelled by what failed
         them (source_stripe/failures.py): `transient_error` when only the network or Stripe did."""
         started = int(time.time())
-        # The platform's id for every record's `account_id`, asked before any stream reads (once per process).
-        self.directory.platform()
+        # The platform's id for every record's `account_id`, asked before any stream reads (once per process). When
+        # Stripe cannot answer, the streams ask it again and fail one by one with their own errors and last states.
+        try:
+            self.directory.platform()
+        except Exception as error:  # noqa: BLE001 - reported by the streams that need it
+            logger.info(f"The platform's account could not be read before the streams ({type(error).__name__}).")
         selected = {configured.stream.name for configured in catalog.streams}
         states = stream_states(normalize_input_state(state, self.cursor_fields))
         resumed = self.resumed_backfills

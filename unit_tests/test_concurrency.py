@@ -22,6 +22,7 @@ from source_stripe.concurrency import (
     MAX_PAUSE_SECONDS,
     ConcurrencyController,
     ConcurrencySetting,
+    RatePacer,
     RequestGate,
     endpoint_of,
     inner_pool_size,
@@ -238,8 +239,8 @@ class SlowingStripe:
 
 def test_latency_that_grows_without_throughput_stops_the_limit_growing():
     limits = SlowingStripe(auto()).rounds(300)
-    # the knee is at 10 in flight; latency is twice the lowest beyond 20
-    assert max(limits[-100:]) <= 24 and min(limits[-100:]) >= 8
+    # the knee is at 10 in flight: beyond it, only latency grows
+    assert max(limits[-100:]) <= AUTO_CEILING // 2 and min(limits[-100:]) >= 10
 
 
 def test_a_number_is_kept_whatever_the_latency():
@@ -326,6 +327,15 @@ def test_a_rate_429_spaces_the_next_requests_at_three_quarters_of_the_rate_refus
         gate.send(request(), response)
     # 40 requests sent within the last second: 30 per second from now on, one every 1/30 s
     assert clock.sleeps == pytest.approx([1 / 30] * 3, rel=0.01)
+
+
+def test_rate_429s_of_requests_sent_within_a_second_of_a_cut_do_not_cut_again():
+    pacer = RatePacer(ceiling=100.0)
+    pacer.slowed(observed=40, sent_at=10.0, now=10.1)
+    pacer.slowed(observed=40, sent_at=10.5, now=10.6)
+    assert pacer.rate == 30.0
+    pacer.slowed(observed=30, sent_at=11.2, now=11.3)
+    assert pacer.rate == 22.5
 
 
 def test_the_paced_rate_recovers_to_the_budget_and_pacing_stops():

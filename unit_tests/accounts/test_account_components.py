@@ -99,3 +99,17 @@ def test_the_manifest_without_connect_is_unchanged():
     manifest = resolved_manifest()
     charges = next(stream for stream in manifest["streams"] if row_name(stream) == "charges")
     assert "partition_router" not in charges["incremental_stream"]["retriever"]
+
+
+def test_accounts_reading_events_go_before_accounts_backfilling():
+    from source_stripe.accounts.streams import BothPaths
+
+    class Path:
+        def __init__(self, partitions: List[str]) -> None:
+            self.partitions = partitions
+
+        def generate_partitions(self) -> List[str]:
+            return list(self.partitions)
+
+    both = BothPaths(Path(["acct_a events"]), Path(["acct_big list 2023", "acct_big list 2024"]))  # type: ignore[arg-type]
+    assert list(both.generate()) == ["acct_a events", "acct_big list 2023", "acct_big list 2024"]
