@@ -129,7 +129,7 @@ def run_read(label: str, config: dict, catalog: dict, state: list[dict] | None, 
         profile = os.environ.get("CONNECT_SCALE_PYSPY")  # `<py-spy>:<out file>`: profile the no-change sync
         if profile and label == "no-change sync":
             spy, out = profile.split(":", 1)
-            args = [spy, "record", "--idle", "--threads", "-r", "200", "-f", "raw", "-o", out, "--", *args]
+            args = [spy, "record", "--gil", "--nonblocking", "-r", "100", "-f", "raw", "-o", out, "--", *args]
         err = Path(tmp) / "stderr.txt"
         with open(err, "wb") as stderr:
             started = time.perf_counter()

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import Counter
@@ -79,6 +80,33 @@ def catalog(streams: list[str]) -> dict:
                          "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"} for s in streams]}
 
 
+class MainThreadCPU:
+    """CPU seconds of a process's main thread (the one that serialises and writes every message), read from
+    /proc/<pid>/task/<pid>/stat every 0.2 s while it runs: the rest of the process's CPU is its other threads
+    (the CDK's workers: HTTP, parsing, records). 0 where /proc has no such file."""
+
+    TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, pid: int) -> None:
+        self.path, self.seconds = Path(f"/proc/{pid}/task/{pid}/stat"), 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                fields = self.path.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                return
+            self.seconds = (int(fields[11]) + int(fields[12])) / self.TICKS  # utime, stime
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.seconds
+
+
 def run_read(argv: list[str], config: dict, streams: list[str], env: dict | None = None,
              timeout: float = 3600) -> dict:
     """Runs `<argv> read --config … --catalog …`, streaming stdout; wall, CPU and peak RSS of that one process."""
@@ -93,6 +121,7 @@ def run_read(argv: list[str], config: dict, streams: list[str], env: dict | None
             t0 = time.perf_counter()
             proc = subprocess.Popen(argv + ["read", "--config", str(cfg), "--catalog", str(cat)],
                                     stdout=subprocess.PIPE, stderr=errf, cwd=tmp, env=env, bufsize=1 << 20)
+            main_thread = MainThreadCPU(proc.pid)
             for line in proc.stdout:
                 lines += 1
                 m = RECORD_RE.match(line)
@@ -102,12 +131,13 @@ def run_read(argv: list[str], config: dict, streams: list[str], env: dict | None
                     counts[json.loads(line)["record"]["stream"]] += 1
                 elif TRACE_ERROR_RE.search(line):
                     errors += 1
+            main_cpu = main_thread.stop()
             _, status, ru = os.wait4(proc.pid, 0)  # this child's own rusage
             wall = time.perf_counter() - t0
             proc.returncode = os.waitstatus_to_exitcode(status)
         stderr_tail = err.read_text(errors="replace")[-2000:]
     return {"records": sum(counts.values()), "by_stream": dict(counts), "seconds": wall,
-            "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime, "sys": ru.ru_stime,
+            "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime, "sys": ru.ru_stime, "main_cpu": main_cpu,
             "rss_mb": ru.ru_maxrss / 1024.0, "rc": proc.returncode, "errors": errors, "lines": lines,
             "stderr_tail": stderr_tail}
 
@@ -167,8 +197,50 @@ def anchor_config() -> dict:
 
 
 # ----------------------------------------------------------------------------------------------- profile
+# cProfile of the main thread (the one that serialises and writes every message) on its CPU clock, not the wall
+# clock: waiting on the queue of records is not counted. Printed on stderr (stdout carries the messages).
+CPROFILE_RUNNER = """
+import cProfile, pstats, runpy, sys, time
+profiler = cProfile.Profile(time.thread_time)
+sys.argv = sys.argv[1:]
+profiler.enable()
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit:
+    pass
+profiler.disable()
+pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+"""
+
+# Where a sample's CPU went, by the first of these frames found in its stack (py-spy --gil: the thread holding the
+# GIL, i.e. running Python).
+STAGES = [
+    ("start-up: imports, manifest, streams", ("_find_and_load", "SourceStripe.__init__", "<module> (main.py:3)")),
+    ("page bytes -> dicts (orjson.loads)", ("json_body (",)),
+    ("HTTP: requests, urllib3, rate limit, gate", ("HttpClient.send_request",)),
+    ("request building (Jinja, auth, params)", ("HttpRequester.send_request",)),
+    ("records: selector, transformations, partition", ("PartitionReader.process_partition",)),
+    ("messages -> lines (MessageLines / CDK)", ("MessageLines.__call__", "airbyte_message_to_string")),
+    ("lines -> stdout (PrintBuffer, redaction)", ("PrintBuffer.", "RedactingStream.")),
+    ("main thread: queue, record messages, counts", ("AirbyteEntrypoint.run",)),
+]
+
+
+def summarize_stages(text: str) -> str:
+    stages, total = Counter(), 0
+    for line in text.splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not stack:
+            continue
+        total += int(n)
+        stages[next((name for name, frames in STAGES if any(f in stack for f in frames)), "other")] += int(n)
+    rows = "\n".join(f"{100.0 * v / total:6.1f}%  {k}" for k, v in stages.most_common())
+    return f"### by stage (first match in the stack, in the order of the pipeline)\n```\n{rows}\n```\n"
+
+
 def profile(emu: EmulatorProc, streams: list[str]) -> str:
-    """py-spy (all threads) when bench/.venv-tools has it, plus cProfile (main thread only) top 25."""
+    """py-spy (all threads, samples of the thread holding the GIL) when bench/.venv-tools has it, plus cProfile
+    (main thread, its CPU clock) top 30 by own time."""
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         cfg, cat = Path(tmp) / "config.json", Path(tmp) / "catalog.json"
@@ -178,21 +250,22 @@ def profile(emu: EmulatorProc, streams: list[str]) -> str:
         pyspy = TOOLS_VENV / "bin" / "py-spy"
         if pyspy.exists():
             raw = Path(tmp) / "pyspy.txt"
-            p = subprocess.run([str(pyspy), "record", "-r", "200", "-f", "raw", "-o", str(raw), "--"]
+            p = subprocess.run([str(pyspy), "record", "--gil", "-r", "200", "-f", "raw", "-o", str(raw), "--"]
                                + ours_argv() + read, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp)
             if raw.exists():
                 out.append(summarize_collapsed(raw.read_text()))
+                out.append(summarize_stages(raw.read_text()))
             else:
                 out.append("py-spy failed: " + p.stderr.decode(errors="replace")[-500:])
         prof = Path(tmp) / "cprofile.txt"
         with open(prof, "wb") as f:
-            subprocess.run([PY, "-m", "cProfile", "-s", "cumtime", str(REPO / "main.py")] + read,
-                           stdout=f, stderr=subprocess.DEVNULL, cwd=tmp)
+            subprocess.run([PY, "-c", CPROFILE_RUNNER, str(REPO / "main.py")] + read,
+                           stdout=subprocess.DEVNULL, stderr=f, cwd=tmp)
         text = prof.read_bytes().decode(errors="replace").splitlines()
         start = next((i for i, ln in enumerate(text) if "function calls" in ln), None)
         if start is not None:
-            out.append("## cProfile, main thread only (-s cumtime), top 25\n\n```\n"
-                       + "\n".join(text[start:start + 32]) + "\n```\n")
+            out.append("## cProfile, main thread only, thread CPU clock (-s tottime), top 30\n\n```\n"
+                       + "\n".join(text[start:start + 38]) + "\n```\n")
     return "\n".join(out)
 
 
@@ -214,7 +287,7 @@ def summarize_collapsed(text: str, top: int = 30) -> str:
 
     def fmt(c: Counter) -> str:
         return "\n".join(f"{100.0 * v / total:6.1f}%  {k[:150]}" for k, v in c.most_common(top))
-    return (f"## py-spy (all threads, 200 Hz, {total} non-idle samples; py-spy drops idle threads by default)\n\n### by thread\n```\n{fmt(threads)}\n```\n"
+    return (f"## py-spy --gil (the thread holding the GIL, 200 Hz, {total} samples)\n\n### by thread\n```\n{fmt(threads)}\n```\n"
             f"\n### self (leaf frame)\n```\n{fmt(self_c)}\n```\n\n### inclusive\n```\n{fmt(incl)}\n```\n")
 
 
@@ -245,7 +318,7 @@ def main() -> int:
     ap.add_argument("--latency-ms", type=float, default=250)
     ap.add_argument("--per-object-ms", type=float, default=2)
     ap.add_argument("--num-workers", type=int, default=None,
-                    help="num_workers for ours (default: the connector's default, 10); also adds a row with 50")
+                    help="num_workers for ours (default: absent, i.e. auto: adaptive, at most 64)")
     ap.add_argument("--out", default=str(BENCH / "results.md"))
     a = ap.parse_args()
     if a.smoke:
@@ -305,10 +378,12 @@ def main() -> int:
     lines += [row(r) for r in rows]
     lines.append("")
     base = startup_cpu(ours_argv())
-    lines.append(f"CPU: {1e6 * (zero['cpu'] - base) / max(1, zero['records']):.0f} µs/record net of start-up "
-                 f"({1e6 * zero['cpu'] / max(1, zero['records']):.0f} gross: user {zero['user']:.2f} s + sys "
-                 f"{zero['sys']:.2f} s for {zero['records']} records; `main.py spec` alone costs {base:.2f} s), "
-                 f"{zero['records'] / zero['seconds']:.0f} records/s at zero latency.")
+    lines.append(f"CPU: {1e6 * zero['cpu'] / max(1, zero['records']):.0f} µs/record, start-up included (user "
+                 f"{zero['user']:.2f} s + sys {zero['sys']:.2f} s for {zero['records']} records; "
+                 f"{1e6 * (zero['cpu'] - base) / max(1, zero['records']):.0f} µs/record net of start-up, "
+                 f"`main.py spec` alone costing {base:.2f} s; main thread {zero['main_cpu']:.2f} s, other threads "
+                 f"{zero['cpu'] - zero['main_cpu']:.2f} s), {zero['records'] / zero['seconds']:.0f} records/s "
+                 f"and peak RSS {zero['rss_mb']:.0f} MB at zero latency.")
     if anchor and small and anchor["records"]:
         ra = anchor["records"] / anchor["seconds"]
         lines.append(f"Ours/anchor records/s: {small['records'] / small['seconds'] / ra:.2f}x on the same data "

@@ -17,9 +17,10 @@ is loaded.
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TextIO, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Mapping, Optional, TextIO, Tuple, TypeVar
 
 if TYPE_CHECKING:
     from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
@@ -233,3 +234,86 @@ def factory_message_repository(factory: ModelToComponentFactory) -> Any:
     where the CDK's cursors do; the factory passes the repository to its own cursors only.
     """
     return factory._message_repository
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The hot path of a read: the queue of records between the threads, the serialisation of messages.
+# --------------------------------------------------------------------------------------------------------------------
+def bound_record_queue(source: ConcurrentDeclarativeSource, maxsize: int) -> None:
+    """Lets at most `maxsize` items (records, mostly) wait between the CDK's worker threads and the main thread that
+    writes them: a worker puts its next record once the main thread has taken one.
+
+    Relies on: `ConcurrentDeclarativeSource._concurrent_source` (concurrent_declarative_source.py), the
+    ConcurrentSource its `__init__` builds with the `queue.Queue(maxsize=10_000)` every partition reader puts its
+    records on, kept as `ConcurrentSource._queue` (concurrent_source/concurrent_source.py). `Queue.put` reads
+    `maxsize` on every call, so setting it before the read is enough.
+    Why: the CDK takes no queue size. Its 10,000 records (about 14 kB of Python objects each) are most of a read's
+    memory when the pages come faster than the main thread writes them (a fast API, a warm cache), and the garbage
+    collector traverses them again and again. The main thread never blocks on a full queue (the CDK's
+    ConcurrentMessageRepository buffers what the main thread emits), so a smaller bound cannot deadlock.
+    """
+    source._concurrent_source._queue.maxsize = maxsize
+
+
+_CDK_MESSAGE_TO_STRING: Optional[Callable[[Any], str]] = None
+
+
+def cdk_message_to_string() -> Callable[[Any], str]:
+    """The CDK's own `AirbyteEntrypoint.airbyte_message_to_string`, even after `serialize_messages_with`."""
+    from airbyte_cdk.entrypoint import AirbyteEntrypoint
+
+    return _CDK_MESSAGE_TO_STRING or AirbyteEntrypoint.airbyte_message_to_string
+
+
+def serialize_messages_with(to_string: Callable[[Any], str]) -> None:
+    """Makes the CDK's entrypoint turn every message it outputs into its line with `to_string` (an AirbyteMessage to
+    its JSON, without newline), in this process, from now on. `to_string` may call `cdk_message_to_string()`.
+
+    Relies on: `AirbyteEntrypoint.run` (entrypoint.py) serialising each message of spec, check, discover and read
+    through the class attribute `AirbyteEntrypoint.airbyte_message_to_string` (a staticmethod), looked up when it
+    runs.
+    Why: the entrypoint takes no serializer, and its one is generic: serpyco_rs walks every value of a record's
+    data before orjson walks it again, about as costly as the JSON encoding itself.
+    """
+    global _CDK_MESSAGE_TO_STRING
+    from airbyte_cdk.entrypoint import AirbyteEntrypoint
+
+    if _CDK_MESSAGE_TO_STRING is None:
+        _CDK_MESSAGE_TO_STRING = AirbyteEntrypoint.airbyte_message_to_string
+    AirbyteEntrypoint.airbyte_message_to_string = staticmethod(to_string)  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Start-up: the CDK's protocol serializers.
+# --------------------------------------------------------------------------------------------------------------------
+SERPYCO_DOC_LOOKUPS = ("serpyco_rs._describe", "serpyco_rs._json_schema._convert")
+
+
+def _no_field_docs(cls: Any) -> Dict[str, str]:
+    return {}
+
+
+@contextmanager
+def serializers_without_field_docs() -> Iterator[None]:
+    """While on, the serpyco_rs Serializers built (the CDK builds its protocol serializers when `airbyte_cdk.models`
+    is first imported) leave out the fields' docstrings, which serve only as descriptions in their JSON schemas. To
+    take effect it must wrap the first import of airbyte_cdk (source_stripe/__init__.py).
+
+    Relies on: serpyco_rs's `_describe` and `_json_schema._convert` modules looking up each class's attribute
+    docstrings through their module-level name `get_attributes_doc` (attributes_doc's, which reads the class's
+    source with `inspect.getsource` and parses it with `ast`), and on nothing but the serializers' JSON schemas
+    using them: the CDK never reads those schemas, and encoding and decoding do not use docstrings.
+    Why: reading and parsing the source of every protocol model costs ~0.4-0.8 s of every start (a third to a
+    half of importing the CDK), i.e. 4-8 µs per record of a 100k-record read; serpyco has no option to skip it.
+    """
+    import importlib
+
+    modules = [importlib.import_module(name) for name in SERPYCO_DOC_LOOKUPS]
+    originals = [module.get_attributes_doc for module in modules]
+    for module in modules:
+        module.get_attributes_doc = _no_field_docs
+    try:
+        yield
+    finally:
+        for module, original in zip(modules, originals):
+            module.get_attributes_doc = original

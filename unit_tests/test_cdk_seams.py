@@ -6,14 +6,16 @@ from __future__ import annotations
 import inspect
 import io
 import sys
+from queue import Queue
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
 import requests_mock
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import SyncMode, Type
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import (
     SimpleRetriever as SimpleRetrieverModel,
@@ -21,15 +23,19 @@ from airbyte_cdk.sources.declarative.models.declarative_component_schema import 
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.declarative.requesters.requester import Requester
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
-from airbyte_cdk.sources.types import StreamSlice
+from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.state_builder import StateBuilder
 from airbyte_cdk.utils import PrintBuffer
 from jsonschema import ValidationError
+from serpyco_rs import Serializer
 
 from source_stripe.cdk_seams import (
+    bound_record_queue,
+    cdk_message_to_string,
     factory_message_repository,
+    serialize_messages_with,
     window_bounds,
     adopt_cursor,
     first_page_slice,
@@ -37,6 +43,7 @@ from source_stripe.cdk_seams import (
     parse_slice_boundary,
     retype_component_factory,
     route_cdk_print_buffer,
+    serializers_without_field_docs,
     skip_runtime_manifest_validation,
     slice_boundary_fields,
     use_component_factory,
@@ -403,3 +410,97 @@ def test_the_factorys_message_repository_is_the_sources():
     assert repository is not None and repository is vars(cursor).get("_message_repository"), broke(
         "factory_message_repository", "not the repository the CDK's own cursors emit to"
     )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# bound_record_queue / serialize_messages_with (the hot path of a read)
+# --------------------------------------------------------------------------------------------------------------------
+def twenty_charges() -> Dict[str, Any]:
+    return {"data": [{"id": f"ch_{i}", "created": START_TS + i} for i in range(20, 0, -1)], "has_more": False}
+
+
+def test_the_bounded_queue_is_the_one_the_partition_readers_put_records_on(monkeypatch):
+    source = source_of(manifest(), catalog=catalog())
+    with seam("bound_record_queue"):
+        bound_record_queue(source, 3)
+    bounds: List[int] = []
+    put = Queue.put
+
+    def recording_put(queue: Queue, item: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(item, Record):
+            bounds.append(queue.maxsize)
+        put(queue, item, *args, **kwargs)
+
+    monkeypatch.setattr(Queue, "put", recording_put)
+    with requests_mock.Mocker() as stripe:
+        stripe.get(f"{API}/charges", json=twenty_charges())
+        output = read(source, {}, catalog())
+    assert len(output.records) == 20  # through a queue of 3, without deadlock
+    assert bounds and set(bounds) == {3}, broke("bound_record_queue", f"records were put on queues bounded {set(bounds)}")
+
+
+@pytest.fixture
+def cdks_serializer():
+    """Puts the CDK's own serializer back after the test."""
+    yield
+    serialize_messages_with(cdk_message_to_string())
+
+
+def test_the_entrypoint_writes_every_message_through_the_installed_serializer(cdks_serializer):
+    written: List[Type] = []
+
+    def to_string(message: Any) -> str:
+        written.append(message.type)
+        return cdk_message_to_string()(message)
+
+    with seam("serialize_messages_with"):
+        serialize_messages_with(to_string)
+        source = source_of(manifest(), catalog=catalog())
+        with requests_mock.Mocker() as stripe:
+            stripe.get(f"{API}/charges", json=twenty_charges())
+            output = read(source, {}, catalog())  # the CDK's AirbyteEntrypoint.run, as `launch` runs it
+    assert [record.record.data["id"] for record in output.records][:2] == ["ch_20", "ch_19"]
+    assert written.count(Type.RECORD) == 20 and Type.STATE in written, broke(
+        "serialize_messages_with", f"the entrypoint serialised {len(written)} messages through it"
+    )
+    assert written.count(Type.RECORD) == len(output.records)
+
+
+def test_the_cdks_serializer_is_kept_when_another_is_installed(cdks_serializer):
+    from airbyte_cdk.entrypoint import AirbyteEntrypoint
+
+    original = cdk_message_to_string()
+    serialize_messages_with(str)
+    assert AirbyteEntrypoint.airbyte_message_to_string is str
+    assert cdk_message_to_string() is original
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# serializers_without_field_docs (start-up)
+# --------------------------------------------------------------------------------------------------------------------
+@dataclass
+class DocumentedCharge:
+    id: str
+    """The charge's id."""
+    amount: int
+
+
+def test_a_serializer_built_without_field_docs_encodes_and_decodes_as_one_with_them():
+    with seam("serializers_without_field_docs"):
+        with serializers_without_field_docs():
+            bare = Serializer(DocumentedCharge)
+    documented = Serializer(DocumentedCharge)
+    charge = DocumentedCharge(id="ch_1", amount=3100)
+    assert bare.dump(charge) == documented.dump(charge) == {"id": "ch_1", "amount": 3100}
+    assert bare.load({"id": "ch_1", "amount": 3100}) == charge
+
+
+def test_a_serializer_built_without_field_docs_has_no_descriptions_in_its_schema():
+    def descriptions(serializer: Serializer) -> List[str]:
+        (schema,) = serializer.get_json_schema()["components"]["schemas"].values()
+        return [field["description"] for field in schema["properties"].values() if "description" in field]
+
+    with serializers_without_field_docs():
+        bare = Serializer(DocumentedCharge)
+    assert descriptions(Serializer(DocumentedCharge)) == ["The charge's id."]
+    assert descriptions(bare) == [], broke("serializers_without_field_docs", "serpyco still read the docstrings")
