@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -30,8 +29,10 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(BENCH))
 
 from integration_tests.connector import configured_catalog  # noqa: E402
+from run import machine  # noqa: E402  (bench/run.py: the machine line every benchmark prints)
 from integration_tests.emulator.events import EVENT_TYPES  # noqa: E402
 
 PY = sys.executable
@@ -241,15 +242,6 @@ def row(sync: Sync, floor: Floor, verdict: str) -> str:
             f"{sync.wall / floor.seconds:.2f}x | {sync.requests} | {sync.cpu:.1f} | {sync.rss_mb:.0f} | "
             f"{sync.state_bytes} | {sync.record_count} | {verdict if len(verdict) < 80 else verdict[:77] + '...'} | "
             f"{routes} |")
-
-
-def machine() -> str:
-    model = "?"
-    try:
-        model = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
 # ----------------------------------------------------------------------------------------------- main

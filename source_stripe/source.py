@@ -106,8 +106,16 @@ class SourceStripe(ConcurrentDeclarativeSource):
             source_config=read_manifest,
         )
         factory = use_component_factory(self, StripeComponentFactory)  # density windows, the events pass
+        # One requester per path (`account`, `accounts`), built on its first request.
+        own_requests: Dict[str, PassRequests] = {}
+
+        def fetch(path: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+            if path not in own_requests:
+                own_requests[path] = PassRequests(factory, read_manifest, config, path=path)
+            return own_requests[path].json(params)
+
         self.directory = AccountDirectory(
-            fetch=lambda path, params: PassRequests(factory, read_manifest, config, path=path).json(params),
+            fetch=fetch,
             capture=self.connect,
             configured_account=config.get("account_id"),
             key=hashlib.sha256(f"{config.get('api_base_url')}|{access_token(config)}".encode()).hexdigest(),
