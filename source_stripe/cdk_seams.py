@@ -317,3 +317,90 @@ def serializers_without_field_docs() -> Iterator[None]:
     finally:
         for module, original in zip(modules, originals):
             module.get_attributes_doc = original
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Per request: the manifest's templates that depend on the config and parameters only, the CDK's connection pools.
+# --------------------------------------------------------------------------------------------------------------------
+# Names a template may read and still give the same value on every request: the config, the component's parameters,
+# and the CDK's macros that only compute from their arguments (not `now_utc`, `today_utc`, `generate_uuid`, ...).
+STATIC_TEMPLATE_NAMES = frozenset({"config", "parameters", "dict", "min", "max", "format_datetime", "str_to_datetime"})
+REMEMBERED_TEMPLATES_MAX = 4096  # (template, config, parameters) triples; continuous mode makes a config per poll
+_REMEMBERED = "__source_stripe_remembered__"
+
+
+@lru_cache(maxsize=None)
+def is_static_template(template: str) -> bool:
+    """True when `template` renders the same for the same config and parameters: every name it reads is one of
+    STATIC_TEMPLATE_NAMES (a plain string reads none)."""
+    import jinja2
+    from jinja2 import nodes
+
+    try:
+        parsed = jinja2.Environment().parse(template)
+    except jinja2.TemplateError:
+        return False
+    return all(name.name in STATIC_TEMPLATE_NAMES for name in parsed.find_all(nodes.Name) if name.ctx == "load")
+
+
+def _fresh(value: Any) -> Any:
+    """A remembered value as the caller may use it: containers copied, since a caller may change what it gets."""
+    from copy import deepcopy
+
+    return deepcopy(value) if isinstance(value, (dict, list, set)) else value
+
+
+def remember_static_templates() -> None:
+    """Makes the CDK's Jinja interpolation render each template that depends only on the config and the parameters
+    (`is_static_template`) once per (config, parameters) pair of objects, in this process, from now on. Idempotent.
+
+    Relies on: `JinjaInterpolation.eval(input_str, config, default, valid_types, **additional_parameters)`
+    (declarative/interpolation/jinja.py) being what every InterpolatedString, InterpolatedMapping and
+    InterpolatedBoolean of a component calls on each use, with the same config object and the component's own
+    `parameters` mapping each time, and its result depending only on the names the template reads.
+    Why: the CDK renders every template on every request (the requester's `url_base`, its headers, its
+    `request_parameters`, the bearer token, twice) and `ast.literal_eval`s the result: ~0.5 ms of CPU a request,
+    5 µs a record, most of it for templates whose value cannot change during a read. The CDK offers no way to
+    pre-render them, and the manifest cannot hold their values (the token is one).
+    """
+    from airbyte_cdk.sources.declarative.interpolation.jinja import JinjaInterpolation
+
+    if getattr(JinjaInterpolation.eval, _REMEMBERED, False):
+        return
+    render = JinjaInterpolation.eval
+    remembered: Dict[Tuple[Any, ...], Tuple[Any, Any, Any]] = {}
+
+    def eval(self: Any, input_str: str, config: Any, default: Optional[str] = None,
+             valid_types: Optional[Tuple[type, ...]] = None, **additional: Any) -> Any:
+        if not (isinstance(input_str, str) and is_static_template(input_str)) or (
+            default is not None and not is_static_template(default)
+        ):
+            return render(self, input_str, config, default, valid_types, **additional)
+        parameters = additional.get("parameters")
+        key = (input_str, default, valid_types, id(config), id(parameters))
+        hit = remembered.get(key)
+        if hit is not None and hit[0] is config and hit[1] is parameters:
+            return _fresh(hit[2])
+        value = render(self, input_str, config, default, valid_types, **additional)
+        if len(remembered) >= REMEMBERED_TEMPLATES_MAX:
+            remembered.clear()
+        remembered[key] = (config, parameters, value)  # holding both keeps their ids from being reused
+        return _fresh(value)
+
+    setattr(eval, _REMEMBERED, True)
+    JinjaInterpolation.eval = eval  # type: ignore[method-assign]
+
+
+def size_cdk_connection_pools(connections: int) -> None:
+    """Makes every HttpClient the CDK builds from now on keep up to `connections` connections to Stripe open.
+
+    Relies on: `HttpClient.__init__` (streams/http/http_client.py) mounting its `https://` adapter with the module
+    name `MAX_CONNECTION_POOL_SIZE` (40) that it imported from airbyte_cdk/sources/http_config.py, read when each
+    client is built.
+    Why: the gate lets up to 64 requests of one stream be in flight (source_stripe/concurrency.py); each one beyond
+    the pool's size opens a new connection (a TLS handshake: CPU and a round trip) and drops it after its response.
+    The CDK takes no pool size.
+    """
+    from airbyte_cdk.sources.streams.http import http_client
+
+    http_client.MAX_CONNECTION_POOL_SIZE = connections  # type: ignore[attr-defined]

@@ -15,8 +15,15 @@ from typing import Any, Dict, List, Optional
 
 import orjson
 
+from source_stripe.concurrency import AUTO_CEILING
 from source_stripe.continuous import poll_settings
-from source_stripe.process_tuning import CollectorSettings, MallocArenas, ResponseBodyReads
+from source_stripe.process_tuning import (
+    CollectorSettings,
+    ConnectionPools,
+    EnvironmentProxies,
+    MallocArenas,
+    ResponseBodyReads,
+)
 from source_stripe.redaction import install_output_redaction
 
 COMMANDS_WITH_CONFIG = ("check", "discover", "read")
@@ -89,6 +96,10 @@ def run(args: Optional[List[str]] = None) -> int:
     CollectorSettings.for_streaming()
     MallocArenas.limit()
     ResponseBodyReads.in_large_chunks()
+    # Per request (source_stripe/process_tuning.py): a connection kept open for every request the gate lets through,
+    # the environment's proxies looked up once per host.
+    ConnectionPools.hold(AUTO_CEILING)
+    EnvironmentProxies.once_per_host()
     install_output_redaction()
     args = list(sys.argv[1:] if args is None else args)
     command = args[0] if args else ""
@@ -101,7 +112,7 @@ def run(args: Optional[List[str]] = None) -> int:
 
     from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer
 
-    from source_stripe.cdk_seams import bound_record_queue, serialize_messages_with
+    from source_stripe.cdk_seams import bound_record_queue, remember_static_templates, serialize_messages_with
     from source_stripe.inputs import InputError, parse_state
     from source_stripe.message_lines import MessageLines
     from source_stripe.source import SourceStripe
@@ -120,6 +131,9 @@ def run(args: Optional[List[str]] = None) -> int:
 
     bound_record_queue(source, RECORD_QUEUE_SIZE)
     serialize_messages_with(MessageLines())
+    # The manifest's templates that read only the config and parameters (url_base, Stripe-Version, the token, most
+    # request parameters) rendered once, not on every request.
+    remember_static_templates()
     CollectorSettings.freeze_startup()
     # Every request this process sends passes one gate: requests in flight adapted to Stripe's limiters, or capped
     # by a number in `num_workers` (source_stripe/concurrency.py).

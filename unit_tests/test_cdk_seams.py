@@ -39,6 +39,9 @@ from source_stripe.cdk_seams import (
     window_bounds,
     adopt_cursor,
     first_page_slice,
+    is_static_template,
+    remember_static_templates,
+    size_cdk_connection_pools,
     format_slice_boundary,
     parse_slice_boundary,
     retype_component_factory,
@@ -504,3 +507,115 @@ def test_a_serializer_built_without_field_docs_has_no_descriptions_in_its_schema
         bare = Serializer(DocumentedCharge)
     assert descriptions(Serializer(DocumentedCharge)) == ["The charge's id."]
     assert descriptions(bare) == [], broke("serializers_without_field_docs", "serpyco still read the docstrings")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# remember_static_templates
+# --------------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "template, static",
+    [
+        ("{{ config['credentials']['access_token'] }}", True),
+        ("{{ (config.get('api_base_url') or 'https://api.stripe.com').rstrip('/') }}/v1/", True),
+        ("{{ parameters.get('api_version') or config.get('api_version') }}", True),
+        ("{{ dict(parameters.get('query') or {}, **{'created[gte]': format_datetime(config['start_date'], '%s')}) }}", True),
+        ("charges", True),
+        ("{{ now_utc().strftime('%Y-%m-%dT%H:%M:%SZ') }}", False),
+        ("{{ (stream_slice or {}).get('stripe_account') or config.get('account_id') }}", False),
+        ("customers/{{ stream_partition.parent_id }}/sources", False),
+        ("{{ record['created'] >= 5 }}", False),
+        ("{% set x = config['a'] %}{{ x }}", False),  # a name the template assigns: not judged, rendered each time
+    ],
+)
+def test_a_template_is_static_when_it_reads_only_the_config_the_parameters_and_pure_macros(template, static):
+    assert is_static_template(template) is static
+
+
+def test_a_static_template_is_rendered_once_per_config_and_parameters_objects():
+    from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
+
+    remember_static_templates()
+    config = {"api_base_url": "https://first.test"}
+    url = InterpolatedString.create("{{ config['api_base_url'] }}/v1/", parameters={})
+    with seam("remember_static_templates"):
+        assert url.eval(config) == "https://first.test/v1/"
+        config["api_base_url"] = "https://second.test"  # the same object changed: the remembered value is served
+        assert url.eval(config) == "https://first.test/v1/", broke(
+            "remember_static_templates", "InterpolatedString.eval no longer renders through JinjaInterpolation.eval"
+        )
+        assert url.eval(dict(config)) == "https://second.test/v1/"  # another config object is rendered
+
+
+def test_templates_reading_the_slice_or_the_clock_are_rendered_on_every_use():
+    from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
+
+    remember_static_templates()
+    account = InterpolatedString.create("{{ (stream_slice or {}).get('account') }}", parameters={})
+    config: Dict[str, Any] = {}
+    assert account.eval(config, stream_slice={"account": "acct_1"}) == "acct_1"
+    assert account.eval(config, stream_slice={"account": "acct_2"}) == "acct_2"
+    clock = InterpolatedString.create("{{ now_utc().microsecond }}-{{ generate_uuid() }}", parameters={})
+    assert clock.eval(config) != clock.eval(config)
+
+
+def test_a_remembered_mapping_is_handed_out_as_a_copy_the_caller_may_change():
+    from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
+
+    remember_static_templates()
+    query = InterpolatedString.create("{{ parameters.get('query') or {} }}", parameters={"query": {"object": "card"}})
+    config: Dict[str, Any] = {}
+    first = query.eval(config)
+    assert first == {"object": "card"}
+    first["limit"] = 100
+    assert query.eval(config) == {"object": "card"}
+
+
+def test_a_requesters_url_headers_and_query_are_the_same_with_remembered_templates():
+    """The CDK's HttpRequester built from a manifest gives the same request, static templates remembered or not."""
+    from airbyte_cdk.sources.declarative.interpolation.jinja import JinjaInterpolation
+
+    definition = manifest()
+    requester = definition["streams"][0]["retriever"]["requester"]
+    requester.update(
+        url_base="{{ config['base'] }}/v1",
+        request_headers={"Stripe-Version": "{{ parameters.get('api_version') or config['version'] }}"},
+        request_parameters={"expand[]": "{{ parameters.expand }}"},
+        authenticator={"type": "BearerAuthenticator", "api_token": "{{ config['key'] }}"},
+    )
+    definition["streams"][0]["$parameters"] = {"expand": "data.customer"}
+    config = {"base": "https://api.stripe.com", "version": "2025-01-27", "key": "sk_test_abc"}
+    seen: List[Any] = []
+
+    def requested_once() -> Any:
+        with requests_mock.Mocker() as mock:
+            mock.get(f"{API}/charges", json={"data": [], "has_more": False})
+            source = ConcurrentDeclarativeSource(source_config=definition, config=config)
+            list(read(source, config, catalog()).records)
+            request = mock.request_history[0]
+            return request.url, request.headers["Stripe-Version"], request.headers["Authorization"]
+
+    with seam("remember_static_templates"):
+        seen.append(requested_once())
+        remember_static_templates()
+        assert getattr(JinjaInterpolation.eval, "__source_stripe_remembered__", False)
+        seen.append(requested_once())
+    assert seen[0] == seen[1]
+    assert "expand%5B%5D=data.customer" in seen[1][0] and seen[1][1:] == ("2025-01-27", "Bearer sk_test_abc")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# size_cdk_connection_pools
+# --------------------------------------------------------------------------------------------------------------------
+def test_the_cdks_http_client_keeps_as_many_connections_as_the_seam_sets(monkeypatch):
+    from airbyte_cdk.sources.streams.http import http_client
+    from airbyte_cdk.sources.streams.http.http_client import HttpClient
+    import logging
+
+    monkeypatch.setattr(http_client, "MAX_CONNECTION_POOL_SIZE", http_client.MAX_CONNECTION_POOL_SIZE)
+    size_cdk_connection_pools(64)
+    with seam("size_cdk_connection_pools"):
+        client = HttpClient(name="charges", logger=logging.getLogger("test"))
+        adapter = client._session.get_adapter("https://api.stripe.com/v1/charges")
+    assert adapter.poolmanager.connection_pool_kw["maxsize"] == 64, broke(
+        "size_cdk_connection_pools", "HttpClient no longer sizes its https pool from MAX_CONNECTION_POOL_SIZE"
+    )

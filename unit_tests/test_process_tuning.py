@@ -6,7 +6,17 @@ import gc
 
 import pytest
 
-from source_stripe.process_tuning import CollectorSettings, MallocArenas, ResponseBodyReads
+import requests
+import requests.adapters
+import requests.sessions
+
+from source_stripe.process_tuning import (
+    CollectorSettings,
+    ConnectionPools,
+    EnvironmentProxies,
+    MallocArenas,
+    ResponseBodyReads,
+)
 
 
 @pytest.fixture
@@ -74,3 +84,46 @@ def test_a_whole_response_body_is_read_in_one_chunk_and_unchanged(chunk_size):
     response.raw = HTTPResponse(body=CountingBody(body), preload_content=False, headers={"Content-Length": str(len(body))})
     assert response.content == body
     assert len(body) > 10 * 1024 and len([size for size in reads if size]) <= 2  # the body, then the end
+
+
+def test_every_new_session_keeps_as_many_connections_per_host_as_held(monkeypatch):
+    from airbyte_cdk.sources.streams.http import http_client
+
+    init = requests.adapters.HTTPAdapter.__init__
+    monkeypatch.setattr(init, "__defaults__", init.__defaults__)
+    monkeypatch.setattr(http_client, "MAX_CONNECTION_POOL_SIZE", http_client.MAX_CONNECTION_POOL_SIZE)
+    ConnectionPools.hold(64)
+    session = requests.Session()
+    for url in ("http://127.0.0.1:12111/v1/charges", "https://api.stripe.com/v1/charges"):
+        assert session.get_adapter(url).poolmanager.connection_pool_kw["maxsize"] == 64
+    assert requests.adapters.HTTPAdapter(pool_maxsize=3).poolmanager.connection_pool_kw["maxsize"] == 3
+
+
+def test_the_environments_proxies_are_honoured_and_read_once_per_host(monkeypatch):
+    EnvironmentProxies.once_per_host()
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "bypassed.example")
+    lookup = requests.sessions.get_environ_proxies
+    assert lookup("https://first-host.example/v1/charges")["https"] == "http://proxy.example:3128"
+    assert "https" not in lookup("https://bypassed.example/v1/charges")
+    monkeypatch.setenv("HTTPS_PROXY", "http://other-proxy.example:3128")
+    assert lookup("https://first-host.example/v1/customers")["https"] == "http://proxy.example:3128"  # read once
+    assert lookup("https://second-host.example/v1/charges")["https"] == "http://other-proxy.example:3128"
+
+
+def test_a_request_goes_through_the_proxy_the_environment_names(monkeypatch):
+    """End to end through requests: the session's send is handed the environment's proxy."""
+    EnvironmentProxies.once_per_host()
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    sent = {}
+
+    def send(self, request, **kwargs):
+        sent.update(kwargs)
+        raise requests.ConnectionError("stop here")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
+    with pytest.raises(requests.ConnectionError):
+        requests.Session().get("http://third-host.example/v1/charges")
+    assert sent["proxies"]["http"] == "http://proxy.example:3128"
