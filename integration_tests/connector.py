@@ -132,7 +132,7 @@ class ContinuousProcess:
     def __init__(self, config: Dict[str, Any], catalog: Dict[str, Any], state: Optional[List[Dict[str, Any]]] = None):
         self._tmp = tempfile.TemporaryDirectory()
         tmp = Path(self._tmp.name)
-        args = [sys.executable, str(REPO / "main.py"), "read"]
+        args = [sys.executable, os.environ.get("CONNECTOR_MAIN", str(REPO / "main.py")), "read"]
         for name, value in (("config", config), ("catalog", catalog), ("state", state)):
             if value is not None:
                 (tmp / f"{name}.json").write_text(json.dumps(value))

@@ -160,7 +160,8 @@ def test_a_revoked_account_is_skipped_with_a_warn_and_read_again_once_access_ret
         emulator.settings(revoke_after={revoked: 1})  # listed by /v1/accounts, then refused mid-sync
         run = run_connector("read", connect_config(emulator), catalog)
         assert run.returncode == 0, run.stderr
-        assert any(revoked in warning and "no longer grants" in warning for warning in run.logs("WARN"))
+        refusals = [warning for warning in run.logs("WARN") if revoked in warning and "no longer grants" in warning]
+        assert len(refusals) == 1, refusals  # one WARN for the account, however many of its requests were refused
         for stream in ("charges", "customers"):
             expected = expected_account_ids(store, stream, START_TS, [store.platform_id, kept])
             before_revocation = expected_account_ids(store, stream, START_TS, [revoked])  # its one admitted request
@@ -196,5 +197,5 @@ def test_continuous_mode_delivers_each_accounts_changes_once_with_one_request_pe
         assert arrived is not None, "a connected account's new charge never arrived"
         polls = idle.get("/v1/events", 0) / (len(connected) + 1)
         assert polls >= 1 and polls == int(polls), idle  # one events request per account per poll
-        assert set(idle) <= {"/v1/events", "/v1/accounts"}, idle
+        assert set(idle) == {"/v1/events"}, idle  # the accounts listed by the first poll serve the next 5 minutes
         assert [r["id"] for r in run.records["charges"]].count(charge["id"]) == 1

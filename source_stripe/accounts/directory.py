@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Dict, List, Mapping, Optional, Set
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 ACCOUNT_ID = "account_id"
 # The partition key the requester's `Stripe-Account` header reads (manifest.yaml `definitions.stripe_account`): set for
@@ -20,6 +21,10 @@ Fetch = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
 # The platform's id per API base and key (a hash of both), for the process: a continuous run asks it once, not once
 # per poll.
 KNOWN_PLATFORMS: Dict[str, str] = {}
+# The connected accounts per API base and key, for the process, with when they were listed: a continuous run lists
+# them again once the list is ACCOUNTS_REFRESH_SECONDS old, not on every poll (a batch run lists them once anyway).
+ACCOUNTS_REFRESH_SECONDS = 300.0
+KNOWN_ACCOUNTS: Dict[str, Tuple[float, List[str]]] = {}
 
 
 class AccountDirectory:
@@ -31,9 +36,15 @@ class AccountDirectory:
     """
 
     def __init__(
-        self, fetch: Fetch, capture: bool = False, configured_account: Optional[str] = None, key: Optional[str] = None
+        self,
+        fetch: Fetch,
+        capture: bool = False,
+        configured_account: Optional[str] = None,
+        key: Optional[str] = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._fetch = fetch
+        self._clock = clock
         self.capture = capture
         self._configured = configured_account or None
         self._key = key
@@ -43,6 +54,14 @@ class AccountDirectory:
         self.requests = 0
         # The connected accounts Stripe refused in this read (manifest.yaml's error handler skips them).
         self.refused: Set[str] = set()
+        self._refused_lock = threading.Lock()
+
+    def refuse(self, account: str) -> bool:
+        """Notes that Stripe refused `account` in this read; True only the first time (its one WARN is given then)."""
+        with self._refused_lock:
+            first = account not in self.refused
+            self.refused.add(account)
+            return first
 
     def platform(self) -> str:
         """The id of the account the key belongs to (or the configured `account_id`)."""
@@ -59,7 +78,7 @@ class AccountDirectory:
         platform = self.platform()
         with self._lock:
             if self._accounts is None:
-                self._accounts = [platform, *self._connected()] if self.capture else [platform]
+                self._accounts = [platform, *self._known_connected()] if self.capture else [platform]
             return self._accounts
 
     def _platform_id(self) -> str:
@@ -67,6 +86,17 @@ class AccountDirectory:
         if not account_id:
             raise RuntimeError("Stripe answered GET /v1/account without the account's id")
         return str(account_id)
+
+    def _known_connected(self) -> List[str]:
+        """The connected accounts, listed by an earlier read of this process less than ACCOUNTS_REFRESH_SECONDS ago,
+        else now."""
+        known = KNOWN_ACCOUNTS.get(self._key) if self._key else None
+        if known is not None and self._clock() - known[0] < ACCOUNTS_REFRESH_SECONDS:
+            return list(known[1])
+        listed_at, connected = self._clock(), self._connected()
+        if self._key:
+            KNOWN_ACCOUNTS[self._key] = (listed_at, connected)
+        return list(connected)
 
     def _connected(self) -> List[str]:
         ids: List[str] = []

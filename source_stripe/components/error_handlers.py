@@ -75,8 +75,9 @@ class StripeErrorHandler(DefaultErrorHandler):
         refused = _refused_connected_account(response_or_exception)
         resolution = refused or super().interpret_response(response_or_exception)
         if resolution.response_action == ResponseAction.IGNORE and resolution.error_message:
-            logger.warning(resolution.error_message + _skipped_request(response_or_exception))
-            _note_refused_account(response_or_exception)
+            first_refusal = _note_refused_account(response_or_exception)
+            if refused is None or first_refusal:  # one WARN per refused connected account, however many requests
+                logger.warning(resolution.error_message + _skipped_request(response_or_exception))
         if resolution.response_action == ResponseAction.RETRY and _is_outage_signal(response_or_exception):
             return _unless_outage_too_long(resolution)
         return resolution
@@ -107,14 +108,15 @@ def _refused_connected_account(response_or_exception: Optional[Union[requests.Re
     )
 
 
-def _note_refused_account(response_or_exception: Optional[Union[requests.Response, Exception]]) -> None:
+def _note_refused_account(response_or_exception: Optional[Union[requests.Response, Exception]]) -> bool:
     """A 403 skipped for a connected account (`Stripe-Account`): that account's cursors must not move in this read
-    (source_stripe/accounts/cursors.py)."""
+    (source_stripe/accounts/cursors.py). True unless this read had already noted that account."""
     request = getattr(response_or_exception, "request", None)
     account = request.headers.get("Stripe-Account") if request is not None else None
     directory = current_directory()
     if account and directory is not None and getattr(response_or_exception, "status_code", None) == 403:
-        directory.refused.add(str(account))
+        return directory.refuse(str(account))
+    return True
 
 
 def _is_outage_signal(response_or_exception: Optional[Union[requests.Response, Exception]]) -> bool:

@@ -37,6 +37,55 @@ def test_the_configured_account_costs_no_request():
     assert directory.accounts() == ["acct_one"] and directory.requests == 0
 
 
+def test_a_later_read_of_the_process_reuses_the_accounts_list_until_it_is_old(monkeypatch):
+    from source_stripe.accounts import directory as directories
+
+    monkeypatch.setattr(directories, "KNOWN_ACCOUNTS", {})
+    monkeypatch.setattr(directories, "KNOWN_PLATFORMS", {})
+    listed: List[str] = []
+    connected = [["acct_a"], ["acct_a", "acct_b"]]
+
+    def fetch(path: str, params: Mapping[str, Any]) -> Dict[str, Any]:
+        listed.append(path)
+        if path == "account":
+            return {"id": "acct_p"}
+        return {"data": [{"id": account} for account in connected[0]], "has_more": False}
+
+    now = [1000.0]
+
+    def poll() -> List[str]:
+        return AccountDirectory(fetch, capture=True, key="base|key", clock=lambda: now[0]).accounts()
+
+    assert poll() == ["acct_p", "acct_a"]
+    connected.pop(0)  # acct_b connects
+    now[0] += directories.ACCOUNTS_REFRESH_SECONDS - 1
+    assert poll() == ["acct_p", "acct_a"] and listed == ["account", "accounts"]  # the next polls ask nothing
+    now[0] += 1
+    assert poll() == ["acct_p", "acct_a", "acct_b"] and listed == ["account", "accounts", "accounts"]
+    assert AccountDirectory(fetch, capture=True, key="another key").accounts()[1:] == ["acct_a", "acct_b"]
+
+
+def test_a_refused_account_is_noted_once_however_many_threads_are_refused_at_once():
+    import threading
+
+    directory = AccountDirectory(lambda path, params: {"id": "acct_p"}, capture=True)
+    firsts: List[bool] = []
+    barrier = threading.Barrier(8)
+
+    def refused() -> None:
+        barrier.wait()
+        firsts.append(directory.refuse("acct_gone"))
+
+    threads = [threading.Thread(target=refused) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(firsts) == [False] * 7 + [True]
+    assert directory.refused == {"acct_gone"}
+    assert directory.refuse("acct_other") is True
+
+
 def test_a_childs_account_is_its_parents():
     child = StreamSlice(partition={"parent_id": "cus_1", "parent_slice": {"account_id": "acct_a"}}, cursor_slice={})
     assert account_of(child) == "acct_a"
