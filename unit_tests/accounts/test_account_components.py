@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 
 from airbyte_cdk.sources.types import StreamSlice
 
@@ -120,6 +120,48 @@ def test_each_account_has_its_own_pass_dropped_once_every_stream_has_read_it():
     assert passes.held == 1
     passes.release("acct_a", "customers")
     assert passes.held == 0
+
+
+def test_a_pass_is_made_while_a_stream_holding_its_cursors_lock_releases_another_account():
+    """The lock order the Connect benchmark once deadlocked on: a stream's cursors call `release` holding their own
+    lock, while `for_account` asks every stream's cursors where to start. `for_account` must not hold the passes'
+    lock while it asks."""
+    import threading
+
+    cursors_lock = threading.Lock()
+    asking = threading.Event()
+
+    class LockedReader:
+        """A stream's PassReader whose cursors take their own lock to answer."""
+
+        def start(self, account: str) -> Optional[int]:
+            asking.set()
+            with cursors_lock:
+                return 1_999_000
+
+    passes = AccountEventsPasses({"charges": LockedReader(), "customers": LockedReader()}, None, 2_000_000,  # type: ignore[dict-item]
+                                 lambda account, params: None)
+    assert passes.for_account("acct_done") is not None
+    made: List[Any] = []
+    holding, released = threading.Event(), threading.Event()
+
+    def stream_finishing_an_account() -> None:  # holds its cursors' lock, then releases acct_done
+        with cursors_lock:
+            holding.set()
+            asking.wait(5)  # for_account is asking this stream's cursors where acct_new starts
+            passes.release("acct_done", "charges")
+            released.set()
+
+    asking.clear()
+    finishing = threading.Thread(target=stream_finishing_an_account, daemon=True)
+    making = threading.Thread(target=lambda: made.append(passes.for_account("acct_new")), daemon=True)
+    finishing.start()
+    holding.wait(5)
+    making.start()
+    finishing.join(5)
+    making.join(5)
+    assert released.is_set(), "release() waited for the passes' lock while for_account held it: deadlock"
+    assert made and made[0] is not None
 
 
 def test_the_connect_manifest_partitions_every_stream_by_account_but_the_platforms_own_lists():
