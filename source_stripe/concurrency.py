@@ -171,8 +171,8 @@ class ConcurrencyController:
     the time (`now`, seconds) of each event, so that tests drive it with a fake clock.
 
     - `completed(latency, saturated, now, volume)`: a request was answered (anything but a concurrency 429) with
-      `volume` bytes. `saturated`: when it was sent, the limit was reached (requests were waiting). Only saturated
-      requests raise the limit: a limit nobody uses says nothing about Stripe.
+      `volume` bytes. `saturated`: when it was sent or answered, the limit was reached (requests were waiting).
+      Only saturated requests raise the limit: a limit nobody uses says nothing about Stripe.
     - `rejected(level, sent_at, now)`: Stripe's concurrency limiter refused a request sent when `level` requests of
       ours were in flight (it included). Rejections of requests sent before the last cut are the same news.
 
@@ -514,7 +514,10 @@ class RequestGate:
     def _learn(self, ticket: Ticket, response: requests.Response, now: float) -> None:
         if response.status_code != 429:
             volume = _content_length(response)
-            self.controller.completed(now - ticket.sent_at, ticket.saturated, now, volume)
+            # The limit bound this request when it was sent, or binds now that it is answered (requests wait): a
+            # first burst (the density probes) then grows the limit too, not only the requests sent after it.
+            saturated = ticket.saturated or self._waiting > 0
+            self.controller.completed(now - ticket.sent_at, saturated, now, volume)
             return
         reason = response.headers.get(REASON_HEADER) or NO_REASON
         self.stats.rejections[reason] += 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from typing import Any, Dict, Iterator, List, Mapping, MutableMapping, Optional
 
@@ -134,6 +135,12 @@ class SourceStripe(ConcurrentDeclarativeSource):
             factory.events_pass = self.events_pass
             self.events_pass.attach(PassRequests(factory, read_manifest, config))
 
+    def _look_up_platform(self) -> None:
+        try:
+            self.directory.platform()
+        except Exception as error:  # noqa: BLE001 - reported by the streams that need it
+            logger.info(f"The platform's account could not be read before the streams ({type(error).__name__}).")
+
     def served_now(self) -> Optional[ServedEvents]:
         """The events this read's events passes answered, per stream (continuous mode leaves them out of the next)."""
         if self.connect_read is not None and self.connect_read.passes is not None:
@@ -184,12 +191,10 @@ class SourceStripe(ConcurrentDeclarativeSource):
         and the read fails at the end. The final error of a read in which streams failed is labelled by what failed
         them (source_stripe/failures.py): `transient_error` when only the network or Stripe did."""
         started = int(time.time())
-        # The platform's id for every record's `account_id`, asked before any stream reads (once per process). When
-        # Stripe cannot answer, the streams ask it again and fail one by one with their own errors and last states.
-        try:
-            self.directory.platform()
-        except Exception as error:  # noqa: BLE001 - reported by the streams that need it
-            logger.info(f"The platform's account could not be read before the streams ({type(error).__name__}).")
+        # The platform's id for every record's `account_id` (once per process), asked while the streams start: a
+        # record waits for it, the streams' first requests do not. When Stripe cannot answer, the streams ask it again
+        # and fail one by one with their own errors and last states.
+        threading.Thread(target=self._look_up_platform, name="platform", daemon=True).start()
         selected = {configured.stream.name for configured in catalog.streams}
         states = stream_states(normalize_input_state(state, self.cursor_fields))
         resumed = self.resumed_backfills

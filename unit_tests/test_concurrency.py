@@ -281,6 +281,38 @@ def test_the_gate_lets_no_more_requests_through_than_the_limit():
     assert len(sent) == 5 and gate.stats.peak_in_flight == 2 and gate.in_flight == 0
 
 
+def test_a_request_answered_while_others_wait_grows_the_limit_though_it_was_sent_below_it():
+    """The density probes: a burst of requests at once. The first was sent below the limit, but it is answered while
+    others wait: the limit binds, so its answer grows the limit (slow start), as TCP grows its window per
+    acknowledgement while the window is what holds data back."""
+    controller = auto()
+    gate = RequestGate(controller, budget=1000.0)
+    releases = [threading.Event() for _ in range(AUTO_INITIAL + 1)]
+    sent: List[int] = []
+
+    def sender(number: int):
+        def send() -> requests.Response:
+            sent.append(number)
+            releases[number].wait(10)
+            return response()
+        return send
+
+    first = threading.Thread(target=gate.send, args=(request(), sender(0)))
+    first.start()
+    wait_until(lambda: sent == [0])  # sent alone: below the limit
+    others = [threading.Thread(target=gate.send, args=(request(), sender(n))) for n in range(1, AUTO_INITIAL + 1)]
+    for thread in others:
+        thread.start()
+    wait_until(lambda: len(sent) == AUTO_INITIAL and gate.waiting == 1)
+    releases[0].set()
+    first.join(10)
+    assert controller.limit == AUTO_INITIAL + 1
+    for release in releases:
+        release.set()
+    for thread in others:
+        thread.join(10)
+
+
 def test_429s_are_counted_by_the_reason_stripe_gives():
     gate = gate_of(auto(), FakeClock())
     gate.send(request(), answers((429, "global-concurrency"), (200, None)))

@@ -25,6 +25,7 @@ from helpers import (
     record_data,
     requests_to,
     run_read,
+    stripe_list,
 )
 
 # --- pagination ------------------------------------------------------------------------------------------------
@@ -159,3 +160,34 @@ def test_tax_locations_are_listed_with_the_one_location_type_stripe_has_and_all_
     first, second = requests_to(stripe, "tax/locations")
     assert query(first)["type"] == ["performance"] and query(second)["type"] == ["performance"]
     assert query(second)["starting_after"] == ["taxloc_2"]
+
+
+# --- the platform's account ----------------------------------------------------------------------------------------
+
+
+def test_the_platform_lookup_does_not_hold_up_the_first_list_request(stripe, monkeypatch):
+    """The platform's id (every record's `account_id`) is asked while the streams start: at Stripe's latency a lookup
+    before them cost one round trip before the first page. (requests-mock answers one request at a time, so the slow
+    lookup is the directory's, not a slow answer.)"""
+    import threading
+
+    from conftest import UNIT_PLATFORM
+    from source_stripe.accounts import directory
+
+    monkeypatch.setattr(directory, "KNOWN_PLATFORMS", {})  # not known from an earlier test of this process
+    listed = threading.Event()
+    answered_after_the_list_request: list = []
+
+    def slow_lookup(self) -> str:
+        answered_after_the_list_request.append(listed.wait(10))
+        return UNIT_PLATFORM
+
+    def charges(request, context):
+        listed.set()
+        return stripe_list([{"id": "ch_1", "created": START_TS + 10}])
+
+    monkeypatch.setattr(directory.AccountDirectory, "_platform_id", slow_lookup)
+    stripe.get(f"{API}/charges", json=charges)
+    output = run_read(["charges"], one_window_config())
+    assert answered_after_the_list_request == [True]  # the list request was sent while the lookup was pending
+    assert [(r["id"], r["account_id"]) for r in record_data(output)] == [("ch_1", UNIT_PLATFORM)], error_messages(output)
