@@ -139,7 +139,9 @@ class SourceStripe(ConcurrentDeclarativeSource):
         try:
             self.directory.platform()
         except Exception as error:  # noqa: BLE001 - reported by the streams that need it
-            logger.info(f"The platform's account could not be read before the streams ({type(error).__name__}).")
+            logging.getLogger("airbyte").info(
+                f"The platform's account could not be read ({type(error).__name__}); the streams ask again."
+            )
 
     def served_now(self) -> Optional[ServedEvents]:
         """The events this read's events passes answered, per stream (continuous mode leaves them out of the next)."""
